@@ -16,6 +16,7 @@
 #include <QString>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace conclave::state {
 
@@ -26,6 +27,13 @@ inline const QString Tombstones = QStringLiteral("tombstones");
 inline const QString Nodes = QStringLiteral("nodes");
 inline const QString Services = QStringLiteral("services");
 inline const QString Checks = QStringLiteral("checks");
+/// Per-service-name index (Consul's "service.<name>" index entries): raised whenever an instance
+/// of that service, its node or a check on its node changes, so that service queries never see
+/// their index go backwards when an instance disappears. Name is lower-cased.
+inline QString serviceIndex(const QString &serviceName)
+{
+    return QStringLiteral("service.") + serviceName.toLower();
+}
 }  // namespace tables
 
 /// A read result: the index that describes it (never below 1) and the value.
@@ -132,6 +140,8 @@ private:
     std::map<QString, model::Node> m_nodes;
     std::map<ServiceKey, model::Service> m_services;
     std::map<CheckKey, model::Check> m_checks;
+    // Secondary index: lower-cased service name → instances, so service queries skip the scan.
+    std::map<QString, std::set<ServiceKey>> m_serviceInstances;
     QHash<QString, quint64> m_tableIndex;
     quint64 m_lastIndex = 0;
     WatchRegistry m_watches;

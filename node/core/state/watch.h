@@ -5,8 +5,10 @@
 // WatchRegistry and is called back once, after the write transaction that touched any of those
 // keys has committed. Owned by the StateStore; used on the event-loop thread only.
 
+#include <QHash>
 #include <QSet>
 #include <QString>
+#include <deque>
 #include <functional>
 #include <unordered_map>
 
@@ -52,9 +54,15 @@ private:
         QSet<QString> keys;
         Callback cb;
     };
+    void collectKvPrefixes(const QString &key, QSet<Handle> &out) const;
     void fire(const QSet<Handle> &handles);
+    void unregister(Handle h);
 
     Handle m_next = 1;
+    // Callbacks waiting to run. A callback may commit another write; its watchers are appended
+    // here and run by the outermost notify(), so firing is never re-entrant.
+    std::deque<std::pair<Handle, Callback>> m_queue;
+    bool m_firing = false;
     std::unordered_map<Handle, Entry> m_entries;
     QHash<QString, QSet<Handle>> m_byKey;  // exact keys (tables, kv keys, services, nodes)
     QHash<QString, QSet<Handle>> m_byKvPrefix;  // prefix (without "kvp:") → handles
