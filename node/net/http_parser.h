@@ -2,6 +2,11 @@
 // Incremental HTTP/1.1 request parser: a pure function of the bytes fed so far (qBittorrent
 // http/requestparser.h). No sockets. Handles Content-Length and chunked bodies, pipelined requests
 // (bytes after one request stay buffered for the next), and enforces size limits.
+//
+// Owned by one connection (or a test / the fuzzer); not thread-safe, any single thread. The result
+// never depends on how the bytes were split across feed() calls. It does not interpret methods,
+// Host or Expect values beyond "100-continue", nor decode bodies (no gzip); Upgrade requests parse
+// as ordinary requests (the server spots them before feeding, see http_server.h).
 
 #include "net/http_types.h"
 
@@ -33,13 +38,34 @@ public:
     QString errorText() const { return m_errorText; }
     qint64 bufferedBytes() const { return m_buffer.size(); }
 
+    /// True exactly once per request whose head (complete, valid) carried `Expect: 100-continue`
+    /// and whose body has not fully arrived yet: the caller should now send `100 Continue`.
+    bool takeContinueRequest();
+
 private:
+    enum class Phase { Head, FixedBody, ChunkSize, ChunkData, Trailers, Ready, Error };
+
+    State parseHead();
+    State parseFixedBody();
+    State parseChunked();
+    bool parseRequestLine(const char *begin, const char *end);
+    bool parseHeaderLines(const char *begin, const char *end);
+    bool parseTarget(const QByteArray &target);
+    State fail(int status, const char *text);
+    State ready();
+
     HttpParserLimits m_limits;
     QByteArray m_buffer;
     HttpRequest m_ready;
     int m_errorStatus = 0;
     QString m_errorText;
-    // internal parse state is the implementer's choice
+
+    Phase m_phase = Phase::Head;
+    qsizetype m_scan = 0;          // where the search for the next '\n' resumes (never rescans)
+    qsizetype m_lineStart = 0;     // Head/Trailers: start of the line being read
+    qsizetype m_pos = 0;           // start of the unparsed part of the current request in m_buffer
+    qint64 m_remaining = 0;        // FixedBody/ChunkData: body bytes still expected
+    bool m_expectContinue = false;
 };
 
 }  // namespace conclave::net
