@@ -255,9 +255,10 @@ public:
 
     bool ok() const { return m_ok; }
 
+    // An empty text marks this reader failed after a nested reader already set the error.
     void setError(const QString &text)
     {
-        if (m_ok && m_error)
+        if (m_ok && m_error && !text.isEmpty())
             *m_error = text;
         m_ok = false;
     }
