@@ -41,6 +41,53 @@ struct Command {
     std::variant<KvCommand, model::RegisterRequest, model::DeregisterRequest> body;
 };
 
+/// CBOR field tags: every struct is a CBOR map with these small integer keys. Like the type
+/// numbers they are append-only (they live in logs and snapshots). Decoders treat a missing key as
+/// the field's default and a key of the wrong CBOR type as malformed; unknown keys are ignored.
+/// Unsigned 64-bit values are stored as their two's-complement qint64 (QCborValue has no uint64).
+namespace cbor {
+namespace command { enum : int { Type = 0, Body = 1 }; }
+namespace kvcommand { enum : int { Verb = 1, Entry = 2 }; }
+namespace kventry {
+enum : int { Key = 1, Value = 2, Flags = 3, LockIndex = 4, Session = 5, CreateIndex = 6, ModifyIndex = 7 };
+}
+namespace node {
+enum : int {
+    Id = 1, Name = 2, Address = 3, Datacenter = 4, TaggedAddresses = 5, Meta = 6,
+    CreateIndex = 7, ModifyIndex = 8
+};
+}
+namespace service {
+enum : int {
+    Kind = 1, Id = 2, Name = 3, Tags = 4, Address = 5, TaggedAddresses = 6, Meta = 7, Port = 8,
+    SocketPath = 9, WeightsPassing = 10, WeightsWarning = 11, EnableTagOverride = 12,
+    CreateIndex = 13, ModifyIndex = 14
+};
+}
+namespace serviceaddress { enum : int { Address = 1, Port = 2 }; }
+namespace definition {
+enum : int {
+    Http = 1, Method = 2, Body = 3, Header = 4, TlsSkipVerify = 5, TlsServerName = 6,
+    DisableRedirects = 7, Tcp = 8, ScriptArgs = 9, Ttl = 10, Interval = 11, Timeout = 12,
+    DeregisterCriticalServiceAfter = 13, OutputMaxSize = 14, SuccessBeforePassing = 15,
+    FailuresBeforeWarning = 16, FailuresBeforeCritical = 17
+};
+}
+namespace check {
+enum : int {
+    Node = 1, CheckId = 2, Name = 3, Status = 4, Notes = 5, Output = 6, ServiceId = 7,
+    ServiceName = 8, ServiceTags = 9, Type = 10, Definition = 11, CreateIndex = 12, ModifyIndex = 13
+};
+}
+namespace registerrequest {
+enum : int {
+    Id = 1, Node = 2, Address = 3, Datacenter = 4, TaggedAddresses = 5, NodeMeta = 6,
+    HasService = 7, Service = 8, Checks = 9, SkipNodeUpdate = 10
+};
+}
+namespace deregisterrequest { enum : int { Node = 1, Datacenter = 2, ServiceId = 3, CheckId = 4 }; }
+}  // namespace cbor
+
 QByteArray encodeCommand(const Command &cmd);
 /// nullopt on malformed bytes or an unknown type; error says why.
 std::optional<Command> decodeCommand(const QByteArray &bytes, QString *error = nullptr);
