@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# KV throughput and latency: Conclave's Consul KV API against a single-member etcd 3.4, with wrk.
+# Usage: bench/kv_bench.sh <path-to-conclave> [duration-seconds, default 10]
+# Environment: BENCH_CONNS ("1 16 64"), BENCH_OPS ("put get get-stale"), BENCH_KEYS (10000),
+#              WRK_THREADS (1; wrk shares our 2 cores with the server under test).
+# Prints figures only; it never passes or fails on speed. Raw wrk outputs go to bench/out/.
+set -euo pipefail
+
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+  echo "usage: $0 <path-to-conclave> [duration-seconds]" >&2
+  exit 2
+fi
+CONCLAVE=$(realpath "$1")
+DURATION=${2:-10}
+CONNS=${BENCH_CONNS:-"1 16 64"}
+OPS=${BENCH_OPS:-"put get get-stale"}
+export BENCH_KEYS=${BENCH_KEYS:-10000}
+WRK_THREADS=${WRK_THREADS:-1}
+READY_TIMEOUT=30  # seconds to wait for each server to come up
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT_DIR=$BENCH_DIR/out/$(date +%Y%m%d-%H%M%S)
+export BENCH_WRK_DIR=$BENCH_DIR/wrk
+
+for tool in wrk etcd curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk etcd-server curl)" >&2; exit 2; }
+done
+[[ -x $CONCLAVE ]] || { echo "not executable: $CONCLAVE" >&2; exit 2; }
+# The Debian etcd refuses to start on architectures it does not support officially.
+case $(uname -m) in x86_64 | aarch64) ;; *) export ETCD_UNSUPPORTED_ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m) ;; esac
+
+mkdir -p "$OUT_DIR"
+WORK=$(mktemp -d /tmp/kv_bench.XXXXXX)
+CONCLAVE_PID=""
+ETCD_PID=""
+CONCLAVE_PEAK_RSS=""
+ETCD_PEAK_RSS=""
+
+# Stops only what this script started, by PID: SIGTERM, a bounded wait, then SIGKILL.
+stop_pid() {
+  local pid=$1
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 10))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop_pid "$CONCLAVE_PID"
+  stop_pid "$ETCD_PID"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+peak_rss() {  # VmHWM of a live process, e.g. "123456 kB"
+  awk '/^VmHWM:/ {print $2 " " $3}' "/proc/$1/status" 2>/dev/null || echo "?"
+}
+
+# A port nobody accepts on right now (etcd needs explicit ports; Conclave takes 0).
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# wait_until <seconds> <description> <command…>: polls the command until it succeeds.
+wait_until() {
+  local timeout=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    if ((SECONDS >= deadline)); then
+      echo "timed out after ${timeout}s waiting for $what" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# ---------------------------------------------------------------- Conclave
+start_conclave() {
+  mkdir -p "$WORK/conclave-data"
+  "$CONCLAVE" agent -dev -http-port 0 -data-dir "$WORK/conclave-data" -node bench \
+    >"$OUT_DIR/conclave.log" 2>&1 &
+  CONCLAVE_PID=$!
+  conclave_ready() {
+    kill -0 "$CONCLAVE_PID" 2>/dev/null || { echo "conclave exited:" >&2; cat "$OUT_DIR/conclave.log" >&2; exit 1; }
+    grep -qsE 'Started HTTP server on [^ ]+:[0-9]+ \(tcp\)' "$OUT_DIR/conclave.log"
+  }
+  wait_until "$READY_TIMEOUT" "conclave's HTTP server" conclave_ready
+  local port
+  port=$(grep -oE 'Started HTTP server on [^ ]+:[0-9]+ \(tcp\)' "$OUT_DIR/conclave.log" | head -1 |
+    sed -E 's/.*:([0-9]+) \(tcp\)/\1/')
+  CONCLAVE_URL="http://127.0.0.1:$port"
+  # A dev agent answers writes only once it has elected itself leader.
+  conclave_writable() { [[ $(curl -s -X PUT --data-binary x "$CONCLAVE_URL/v1/kv/bench-ready" || true) == true ]]; }
+  wait_until "$READY_TIMEOUT" "conclave to accept writes" conclave_writable
+  echo "conclave pid $CONCLAVE_PID on $CONCLAVE_URL"
+}
+
+# ---------------------------------------------------------------- etcd
+start_etcd() {
+  local client_port peer_port
+  client_port=$(free_port)
+  peer_port=$(free_port)
+  while [[ $peer_port == "$client_port" ]]; do peer_port=$(free_port); done
+  ETCD_URL="http://127.0.0.1:$client_port"
+  etcd --name default --data-dir "$WORK/etcd-data" \
+    --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "default=http://127.0.0.1:$peer_port" \
+    >"$OUT_DIR/etcd.log" 2>&1 &
+  ETCD_PID=$!
+  etcd_ready() {
+    kill -0 "$ETCD_PID" 2>/dev/null || { echo "etcd exited:" >&2; tail -20 "$OUT_DIR/etcd.log" >&2; exit 1; }
+    curl -s "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'
+  }
+  wait_until "$READY_TIMEOUT" "etcd health" etcd_ready
+  echo "etcd pid $ETCD_PID on $ETCD_URL ($(etcd --version | head -1))"
+}
+
+# ---------------------------------------------------------------- wrk runs
+# run_wrk <system> <op> <conns> <url> <script> <duration>: raw output to bench/out/<system>-<op>-c<conns>.txt
+run_wrk() {
+  local system=$1 op=$2 conns=$3 url=$4 script=$5 duration=$6
+  local threads=$WRK_THREADS
+  ((threads > conns)) && threads=$conns
+  local out=$OUT_DIR/$system-$op-c$conns.txt
+  BENCH_OP=$op wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s --latency -s "$script" "$url" \
+    >"$out" 2>&1 || echo "wrk exited non-zero for $system $op c$conns (see $out)" >&2
+  echo "$out"
+}
+
+# Converts wrk's latency ("812.00us", "1.52ms", "2.00s", "1.00m") to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+    printf "%.2f\n", n }'
+}
+
+# parse_wrk <file> → "req/s p50ms p99ms errors" (errors: "-" or e.g. "non2xx=12,timeout=3")
+parse_wrk() {
+  local f=$1 rps p50 p99 errs=""
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$f")
+  p50=$(awk '$1 == "50%" {print $2}' "$f")
+  p99=$(awk '$1 == "99%" {print $2}' "$f")
+  local non2xx
+  non2xx=$(awk -F: '/Non-2xx or 3xx responses/ {gsub(/ /, "", $2); print $2}' "$f")
+  [[ -n $non2xx && $non2xx != 0 ]] && errs+="non2xx=$non2xx,"
+  local sock
+  sock=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/connect=\1,read=\2,write=\3,timeout=\4/p' "$f")
+  if [[ -n $sock ]]; then
+    for kv in ${sock//,/ }; do [[ ${kv#*=} != 0 ]] && errs+="$kv,"; done
+  fi
+  [[ -z $rps ]] && errs+="no-result,"
+  errs=${errs%,}
+  echo "${rps:-0} $( [[ -n $p50 ]] && to_ms "$p50" || echo -) $( [[ -n $p99 ]] && to_ms "$p99" || echo -) ${errs:--}"
+}
+
+preload() {
+  local system=$1 url=$2 script=$3 out=$OUT_DIR/$1-preload.txt
+  echo "preloading $BENCH_KEYS keys into $system"
+  # One thread walks every key once and prints PRELOAD DONE; wrk only stops at its deadline, so
+  # SIGINT (wrk then prints its summary) ends it as soon as the walk is done.
+  BENCH_OP=preload wrk -t1 -c16 -d300s --timeout 10s -s "$script" "$url" >"$out" 2>&1 &
+  local wrk_pid=$!
+  preload_done() { grep -qs '^PRELOAD DONE' "$out" || ! kill -0 "$wrk_pid" 2>/dev/null; }
+  wait_until 300 "$system preload" preload_done
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" 2>/dev/null || true
+  local done_line
+  done_line=$(grep -s '^PRELOAD DONE' "$out" || true)
+  if [[ -z $done_line ]]; then
+    echo "WARNING: $system preload did not finish (see $out)" >&2
+  elif [[ $done_line != *" failures=0" ]]; then
+    echo "WARNING: $system preload: $done_line" >&2
+  fi
+}
+
+check_conclave_key() {  # the last key must be there, with the 100-byte value
+  [[ $(curl -s "$CONCLAVE_URL/v1/kv/bench/$((BENCH_KEYS - 1))?raw" | wc -c) -eq 100 ]]
+}
+check_etcd_key() {
+  local key64
+  key64=$(printf 'bench/%d' $((BENCH_KEYS - 1)) | base64 -w0)
+  curl -s -X POST -d "{\"key\":\"$key64\"}" "$ETCD_URL/v3/kv/range" | grep -q '"count":"1"'
+}
+
+echo "raw output: $OUT_DIR"
+start_conclave
+start_etcd
+preload conclave "$CONCLAVE_URL" "$BENCH_WRK_DIR/conclave.lua"
+check_conclave_key || echo "WARNING: conclave is missing preloaded key bench/$((BENCH_KEYS - 1))" >&2
+preload etcd "$ETCD_URL" "$BENCH_WRK_DIR/etcd.lua"
+check_etcd_key || echo "WARNING: etcd is missing preloaded key bench/$((BENCH_KEYS - 1))" >&2
+
+declare -a ROWS=()
+for op in $OPS; do
+  for c in $CONNS; do
+    echo "running $op c=$c (${DURATION}s each)"
+    cf=$(run_wrk conclave "$op" "$c" "$CONCLAVE_URL" "$BENCH_WRK_DIR/conclave.lua" "$DURATION")
+    ef=$(run_wrk etcd "$op" "$c" "$ETCD_URL" "$BENCH_WRK_DIR/etcd.lua" "$DURATION")
+    ROWS+=("$op $c $(parse_wrk "$cf") $(parse_wrk "$ef")")
+  done
+done
+CONCLAVE_PEAK_RSS=$(peak_rss "$CONCLAVE_PID")
+ETCD_PEAK_RSS=$(peak_rss "$ETCD_PID")
+
+{
+  echo
+  echo "KV benchmark: ${DURATION}s per cell, $BENCH_KEYS keys, 100-byte values, wrk -t$WRK_THREADS, $(nproc) cores"
+  echo "get = Conclave default consistency vs etcd linearizable; get-stale = Conclave ?stale vs etcd serializable"
+  printf '%-10s %5s | %9s %8s %8s %-12s | %9s %8s %8s %-12s | %7s\n' \
+    operation conns "conc r/s" "p50 ms" "p99 ms" "conc errors" "etcd r/s" "p50 ms" "p99 ms" "etcd errors" "ratio"
+  printf '%.0s-' {1..118}
+  echo
+  for row in "${ROWS[@]}"; do
+    read -r op c crps cp50 cp99 cerr erps ep50 ep99 eerr <<<"$row"
+    ratio=$(awk -v a="$crps" -v b="$erps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    printf '%-10s %5s | %9s %8s %8s %-12s | %9s %8s %8s %-12s | %7s\n' \
+      "$op" "$c" "$crps" "$cp50" "$cp99" "$cerr" "$erps" "$ep50" "$ep99" "$eerr" "$ratio"
+  done
+  echo
+  echo "conclave peak RSS (VmHWM): $CONCLAVE_PEAK_RSS   etcd peak RSS: $ETCD_PEAK_RSS"
+  echo "ratio = conclave req/s / etcd req/s; a cell with errors is not a valid measurement"
+} | tee "$OUT_DIR/summary.txt"
