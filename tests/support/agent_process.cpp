@@ -80,8 +80,15 @@ bool AgentProcess::start(const QStringList &extraArgs, int timeoutMs)
         return false;
     }
     ensureDataDir();
-    QStringList args{QStringLiteral("agent"), QStringLiteral("-dev"), QStringLiteral("-http-port"),
-                     QStringLiteral("0"), QStringLiteral("-data-dir"), m_dataDir};
+    // Every port 0, so that agents of tests running in parallel never collide on Consul's fixed
+    // defaults (8300-8302, 8600); extraArgs come last and so override any of these.
+    QStringList args{QStringLiteral("agent"),        QStringLiteral("-dev"),
+                     QStringLiteral("-http-port"),    QStringLiteral("0"),
+                     QStringLiteral("-dns-port"),     QStringLiteral("0"),
+                     QStringLiteral("-server-port"),  QStringLiteral("0"),
+                     QStringLiteral("-serf-lan-port"), QStringLiteral("0"),
+                     QStringLiteral("-serf-wan-port"), QStringLiteral("0"),
+                     QStringLiteral("-data-dir"),     m_dataDir};
     args += extraArgs;
 
     m_httpPort = 0;

@@ -35,16 +35,17 @@ inline QString agentBinaryPath()
 
 /// One `conclave agent -dev` child process, for integration tests (STYLE.md §6 Integration).
 ///
-/// start() launches `<binary> agent -dev -http-port 0 -data-dir <dir> <extraArgs…>`, collects
-/// stdout and stderr (merged) into log() as they arrive, and returns once the agent has logged
+/// start() launches `<binary> agent -dev -http-port 0 -dns-port 0 -server-port 0 -serf-lan-port 0
+/// -serf-wan-port 0 -data-dir <dir> <extraArgs…>` (later flags win, so extraArgs can override any
+/// of these), collects stdout and stderr (merged) into log() as they arrive, and returns once the
+/// agent has logged
 /// Consul's `Started HTTP server on <ip>:<port> (tcp)` line, whose port becomes httpPort().
 /// The data dir is a QTemporaryDir owned by this object unless setDataDir() gave one, and it
 /// survives kill9()/terminate() so that a restart with start() reuses it (crash/recovery tests).
 ///
 /// Owned by the test (a member or a local); lives on the test thread. Signals are sent only to its
 /// own child PID. The destructor SIGKILLs a child still running and reaps it.
-/// It does not pick or read any other port: pass e.g. `-dns-port 0` in extraArgs and use
-/// dnsPort() / waitForLog() for the rest.
+/// Of the other ports it reads only DNS (dnsPort()); use waitForLog() or /v1/agent/self for more.
 class AgentProcess : public QObject
 {
     Q_OBJECT

@@ -40,8 +40,9 @@ void TestAgentProcess::startReadsPortFromLogAndServes()
     QCOMPARE(agent.baseUrl(), QStringLiteral("http://127.0.0.1:%1").arg(agent.httpPort()));
     QCOMPARE(agent.dnsPort(), quint16(8600));
     QVERIFY(QDir(agent.dataDir()).exists());
-    QVERIFY(agent.log().contains("fake agent args: agent -dev -http-port 0 -data-dir "
-                                 + agent.dataDir().toLocal8Bit()));
+    QVERIFY(agent.log().contains("fake agent args: agent -dev -http-port 0 -dns-port 0 -server-port 0 "
+                                 "-serf-lan-port 0 -serf-wan-port 0 -data-dir "
+                                 + agent.dataDir().toLocal8Bit() + '\n'));
     const auto reply = httpRequest("GET", agent.baseUrl() + QStringLiteral("/v1/kv/a"));
     QVERIFY2(reply.ok, qPrintable(reply.error));
     QCOMPARE(reply.status, 200);
