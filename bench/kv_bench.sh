@@ -2,7 +2,8 @@
 # KV throughput and latency: Conclave's Consul KV API against a single-member etcd 3.4, with wrk.
 # Usage: bench/kv_bench.sh <path-to-conclave> [duration-seconds, default 10]
 # Environment: BENCH_CONNS ("1 16 64"), BENCH_OPS ("put get get-stale"), BENCH_KEYS (10000),
-#              WRK_THREADS (1; wrk shares our 2 cores with the server under test).
+#              WRK_THREADS (1; wrk shares our 2 cores with the server under test),
+#              BENCH_SYSTEMS ("conclave etcd"; "etcd" alone needs no conclave binary: pass "-").
 # Prints figures only; it never passes or fails on speed. Raw wrk outputs go to bench/out/.
 set -euo pipefail
 
@@ -10,7 +11,9 @@ if [[ $# -lt 1 || $# -gt 2 ]]; then
   echo "usage: $0 <path-to-conclave> [duration-seconds]" >&2
   exit 2
 fi
-CONCLAVE=$(realpath "$1")
+CONCLAVE=$1
+SYSTEMS=${BENCH_SYSTEMS:-"conclave etcd"}
+want() { [[ " $SYSTEMS " == *" $1 "* ]]; }
 DURATION=${2:-10}
 CONNS=${BENCH_CONNS:-"1 16 64"}
 OPS=${BENCH_OPS:-"put get get-stale"}
@@ -25,7 +28,10 @@ export BENCH_WRK_DIR=$BENCH_DIR/wrk
 for tool in wrk etcd curl; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk etcd-server curl)" >&2; exit 2; }
 done
-[[ -x $CONCLAVE ]] || { echo "not executable: $CONCLAVE" >&2; exit 2; }
+if want conclave; then
+  [[ -x $CONCLAVE ]] || { echo "not executable: $CONCLAVE" >&2; exit 2; }
+  CONCLAVE=$(realpath "$CONCLAVE")
+fi
 # The Debian etcd refuses to start on architectures it does not support officially.
 case $(uname -m) in x86_64 | aarch64) ;; *) export ETCD_UNSUPPORTED_ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m) ;; esac
 
@@ -198,24 +204,36 @@ check_etcd_key() {
 }
 
 echo "raw output: $OUT_DIR"
-start_conclave
-start_etcd
-preload conclave "$CONCLAVE_URL" "$BENCH_WRK_DIR/conclave.lua"
-check_conclave_key || echo "WARNING: conclave is missing preloaded key bench/$((BENCH_KEYS - 1))" >&2
-preload etcd "$ETCD_URL" "$BENCH_WRK_DIR/etcd.lua"
-check_etcd_key || echo "WARNING: etcd is missing preloaded key bench/$((BENCH_KEYS - 1))" >&2
+if want conclave; then start_conclave; fi
+if want etcd; then start_etcd; fi
+if want conclave; then
+  preload conclave "$CONCLAVE_URL" "$BENCH_WRK_DIR/conclave.lua"
+  check_conclave_key || echo "WARNING: conclave is missing preloaded key bench/$((BENCH_KEYS - 1))" >&2
+fi
+if want etcd; then
+  preload etcd "$ETCD_URL" "$BENCH_WRK_DIR/etcd.lua"
+  check_etcd_key || echo "WARNING: etcd is missing preloaded key bench/$((BENCH_KEYS - 1))" >&2
+fi
 
 declare -a ROWS=()
 for op in $OPS; do
   for c in $CONNS; do
     echo "running $op c=$c (${DURATION}s each)"
-    cf=$(run_wrk conclave "$op" "$c" "$CONCLAVE_URL" "$BENCH_WRK_DIR/conclave.lua" "$DURATION")
-    ef=$(run_wrk etcd "$op" "$c" "$ETCD_URL" "$BENCH_WRK_DIR/etcd.lua" "$DURATION")
-    ROWS+=("$op $c $(parse_wrk "$cf") $(parse_wrk "$ef")")
+    cres="0 - - skipped"
+    eres="0 - - skipped"
+    if want conclave; then
+      cres=$(parse_wrk "$(run_wrk conclave "$op" "$c" "$CONCLAVE_URL" "$BENCH_WRK_DIR/conclave.lua" "$DURATION")")
+    fi
+    if want etcd; then
+      eres=$(parse_wrk "$(run_wrk etcd "$op" "$c" "$ETCD_URL" "$BENCH_WRK_DIR/etcd.lua" "$DURATION")")
+    fi
+    ROWS+=("$op $c $cres $eres")
   done
 done
-CONCLAVE_PEAK_RSS=$(peak_rss "$CONCLAVE_PID")
-ETCD_PEAK_RSS=$(peak_rss "$ETCD_PID")
+CONCLAVE_PEAK_RSS=-
+ETCD_PEAK_RSS=-
+if want conclave; then CONCLAVE_PEAK_RSS=$(peak_rss "$CONCLAVE_PID"); fi
+if want etcd; then ETCD_PEAK_RSS=$(peak_rss "$ETCD_PID"); fi
 
 {
   echo
@@ -227,7 +245,7 @@ ETCD_PEAK_RSS=$(peak_rss "$ETCD_PID")
   echo
   for row in "${ROWS[@]}"; do
     read -r op c crps cp50 cp99 cerr erps ep50 ep99 eerr <<<"$row"
-    ratio=$(awk -v a="$crps" -v b="$erps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    ratio=$(awk -v a="$crps" -v b="$erps" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }')
     printf '%-10s %5s | %9s %8s %8s %-12s | %9s %8s %8s %-12s | %7s\n' \
       "$op" "$c" "$crps" "$cp50" "$cp99" "$cerr" "$erps" "$ep50" "$ep99" "$eerr" "$ratio"
   done

@@ -38,8 +38,8 @@ inline QString agentBinaryPath()
 /// start() launches `<binary> agent -dev -http-port 0 -dns-port 0 -server-port 0 -serf-lan-port 0
 /// -serf-wan-port 0 -data-dir <dir> <extraArgs…>` (later flags win, so extraArgs can override any
 /// of these), collects stdout and stderr (merged) into log() as they arrive, and returns once the
-/// agent has logged
-/// Consul's `Started HTTP server on <ip>:<port> (tcp)` line, whose port becomes httpPort().
+/// agent has logged Consul's `Started HTTP server on <ip>:<port> (tcp)` line, whose port becomes
+/// httpPort().
 /// The data dir is a QTemporaryDir owned by this object unless setDataDir() gave one, and it
 /// survives kill9()/terminate() so that a restart with start() reuses it (crash/recovery tests).
 ///
