@@ -204,6 +204,7 @@ check_etcd_key() {
 }
 
 echo "raw output: $OUT_DIR"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 if want conclave; then start_conclave; fi
 if want etcd; then start_etcd; fi
 if want conclave; then
@@ -219,8 +220,8 @@ declare -a ROWS=()
 for op in $OPS; do
   for c in $CONNS; do
     echo "running $op c=$c (${DURATION}s each)"
-    cres="0 - - skipped"
-    eres="0 - - skipped"
+    cres="- - - skipped"
+    eres="- - - skipped"
     if want conclave; then
       cres=$(parse_wrk "$(run_wrk conclave "$op" "$c" "$CONCLAVE_URL" "$BENCH_WRK_DIR/conclave.lua" "$DURATION")")
     fi
@@ -251,5 +252,7 @@ if want etcd; then ETCD_PEAK_RSS=$(peak_rss "$ETCD_PID"); fi
   done
   echo
   echo "conclave peak RSS (VmHWM): $CONCLAVE_PEAK_RSS   etcd peak RSS: $ETCD_PEAK_RSS"
+  # Other work on the machine skews every figure: a load well above the core count means rerun.
+  echo "load average before: $LOAD_BEFORE   after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "ratio = conclave req/s / etcd req/s; a cell with errors is not a valid measurement"
 } | tee "$OUT_DIR/summary.txt"
