@@ -124,8 +124,6 @@ bool SingleNodeLog::open(const QString &dataDir, QString *error)
     m_state = State::Open;
     if (m_config.snapshotIntervalMs > 0)
         m_snapshotTimer.start(m_config.snapshotIntervalMs);
-    for (const QString &w : std::as_const(m_openWarnings))
-        qCWarning(lcLog).noquote() << w;
     qCInfo(lcLog).noquote() << "opened" << dataDir << "at index" << m_appliedIndex << "term" << m_term
                             << "(snapshot" << base << "+" << (m_appliedIndex - base) << "log entries)";
     return true;
