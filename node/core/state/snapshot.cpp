@@ -38,9 +38,12 @@ QCborArray arrayOf(const QCborMap &m, int key, bool &ok, QString &error, const c
 
 QByteArray StateStore::snapshot() const
 {
+    // Sorted, so that equal stores give identical bytes whatever QHash's seed.
+    QStringList names = m_tableIndex.keys();
+    names.sort();
     QCborMap indexes;
-    for (auto it = m_tableIndex.cbegin(); it != m_tableIndex.cend(); ++it)
-        indexes.insert(it.key(), cbormodel::u64(it.value()));
+    for (const QString &name : std::as_const(names))
+        indexes.insert(name, cbormodel::u64(m_tableIndex.value(name)));
     QCborArray kvs;
     for (const auto &[key, e] : m_kvs)
         kvs.append(cbormodel::encode(e));
