@@ -1,0 +1,327 @@
+#include "agent/agent.h"
+
+#include "agent/local_state.h"
+#include "api/http_api.h"
+#include "core/state/fsm.h"
+#include "core/state/state_store.h"
+#include "net/http_server.h"
+#include "server/fsm_state_machine.h"
+#include "server/single_node_log.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSaveFile>
+#include <QUuid>
+
+Q_LOGGING_CATEGORY(lcAgent, "conclave.agent")
+
+namespace conclave::agent {
+
+namespace {
+
+QString buildString()
+{
+    return QStringLiteral(CONCLAVE_VERSION);
+}
+
+}  // namespace
+
+Agent::Agent(AgentConfig config, QObject *parent) : QObject(parent), m_config(std::move(config)) {}
+
+Agent::~Agent()
+{
+    shutdown();
+}
+
+quint16 Agent::httpPort() const
+{
+    return m_http ? m_http->port() : 0;
+}
+
+bool Agent::prepareDataDir(QString *error)
+{
+    if (m_config.dataDir.isEmpty()) {
+        // -dev without -data-dir: a fresh temporary dir, through the very same storage code path.
+        m_devDir = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/conclave-dev-XXXXXX"));
+        if (!m_devDir->isValid()) {
+            *error = QStringLiteral("cannot create a temporary data dir: %1").arg(m_devDir->errorString());
+            return false;
+        }
+        m_config.dataDir = m_devDir->path();
+    }
+    QDir dir(m_config.dataDir);
+    if (!dir.mkpath(QStringLiteral("."))) {
+        *error = QStringLiteral("cannot create data dir '%1'").arg(m_config.dataDir);
+        return false;
+    }
+    m_config.dataDir = dir.absolutePath();
+    m_lock = std::make_unique<QLockFile>(dir.filePath(QStringLiteral("agent.lock")));
+    m_lock->setStaleLockTime(0);  // stale only when the holder's PID is gone (e.g. after kill -9)
+    if (!m_lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        m_lock->getLockInfo(&pid, &host, &app);
+        if (m_lock->error() == QLockFile::LockFailedError)
+            *error = QStringLiteral("data dir '%1' is in use by another agent (pid %2)").arg(m_config.dataDir).arg(pid);
+        else
+            *error = QStringLiteral("data dir '%1' is not writable").arg(m_config.dataDir);
+        return false;
+    }
+    // The node ID is created once and kept (Consul's node-id file).
+    QFile idFile(dir.filePath(QStringLiteral("node-id")));
+    if (idFile.exists()) {
+        if (!idFile.open(QIODevice::ReadOnly)) {
+            *error = QStringLiteral("cannot read '%1': %2").arg(idFile.fileName(), idFile.errorString());
+            return false;
+        }
+        m_nodeId = QString::fromLatin1(idFile.readAll()).trimmed();
+        if (QUuid::fromString(m_nodeId).isNull()) {
+            *error = QStringLiteral("'%1' does not hold a valid node ID").arg(idFile.fileName());
+            return false;
+        }
+    } else {
+        m_nodeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        QSaveFile out(idFile.fileName());
+        if (!out.open(QIODevice::WriteOnly) || out.write(m_nodeId.toLatin1()) < 0 || !out.commit()) {
+            *error = QStringLiteral("data dir '%1' is not writable: %2").arg(m_config.dataDir, out.errorString());
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Agent::start(QString *error)
+{
+    m_startedMs = QDateTime::currentMSecsSinceEpoch();
+    if (!prepareDataDir(error))
+        return false;
+
+    m_store = std::make_unique<state::StateStore>();
+    m_fsm = std::make_unique<state::Fsm>(*m_store);
+    m_machine = std::make_unique<server::FsmStateMachine>(*m_fsm);
+    server::SingleNodeLog::Config logCfg;
+    logCfg.snapshotThreshold = quint64(m_config.raftSnapshotThreshold);
+    logCfg.snapshotIntervalMs = int(m_config.raftSnapshotIntervalMs);
+    logCfg.trailingLogs = quint64(m_config.raftTrailingLogs);
+    logCfg.advertiseAddress = QStringLiteral("%1:%2").arg(m_config.advertiseAddr).arg(m_config.serverPort);
+    m_log = std::make_unique<server::SingleNodeLog>(*m_machine, logCfg);
+    QString logError;
+    if (!m_log->open(m_config.dataDir, &logError)) {
+        *error = logError;
+        return false;
+    }
+    for (const QString &w : m_log->openWarnings())
+        qCWarning(lcAgent).noquote() << w;
+    connect(m_log.get(), &server::ReplicatedLog::fatalError, this, [this](const QString &text) {
+        qCCritical(lcAgent).noquote() << "storage failed:" << text;
+        emit fatal(text);
+    });
+
+    LocalState::Options lo;
+    lo.node = NodeIdentity{m_config.nodeName, m_nodeId, m_config.advertiseAddr, m_config.datacenter, m_config.nodeMeta};
+    lo.enableScriptChecks = m_config.enableScriptChecks;
+    m_local = std::make_unique<LocalState>(
+        lo, *m_log, [this]() { return selfJson(); }, [this]() { return membersList(); });
+
+    api::ApiContext ctx;
+    ctx.config.datacenter = m_config.datacenter;
+    ctx.config.alwaysPretty = m_config.dev;
+    ctx.config.defaultQueryTimeMs = m_config.defaultQueryTimeMs;
+    ctx.config.maxQueryTimeMs = m_config.maxQueryTimeMs;
+    ctx.config.kvMaxValueSize = m_config.kvMaxValueSize;
+    ctx.store = m_store.get();
+    ctx.log = m_log.get();
+    ctx.agent = m_local.get();
+    ctx.random = [](quint64 bound) { return bound ? QRandomGenerator::global()->bounded(bound) : 0; };
+    m_api = std::make_unique<api::HttpApi>(ctx);
+
+    registerSelf();
+
+    if (m_config.httpPort >= 0) {
+        net::HttpParserLimits limits;
+        // A KV value may be kv_max_value_size; leave room so the route, not the parser, answers 413.
+        limits.maxBodyBytes = std::max<qint64>(limits.maxBodyBytes, m_config.kvMaxValueSize + 1);
+        api::HttpApi *apiPtr = m_api.get();
+        m_http = std::make_unique<net::HttpServer>(
+            [apiPtr](const net::HttpRequest &req, net::HttpResponder r) { apiPtr->handle(req, std::move(r)); }, limits);
+        QString listenError;
+        if (!m_http->listen(QHostAddress(m_config.clientAddr), quint16(m_config.httpPort), &listenError)) {
+            *error = listenError;
+            return false;
+        }
+    }
+
+    if (!m_config.pidFile.isEmpty()) {
+        QSaveFile pid(m_config.pidFile);
+        if (!pid.open(QIODevice::WriteOnly) || pid.write(QByteArray::number(QCoreApplication::applicationPid())) < 0 ||
+            !pid.commit()) {
+            *error = QStringLiteral("cannot write pid file '%1': %2").arg(m_config.pidFile, pid.errorString());
+            return false;
+        }
+    }
+
+    auto line = [](const char *label, const QString &value) {
+        fprintf(stderr, "%22s: %s\n", label, qPrintable(value));
+    };
+    fprintf(stderr, "==> Starting Conclave agent...\n");
+    line("Version", QStringLiteral("'%1'").arg(buildString()));
+    line("Node ID", QStringLiteral("'%1'").arg(m_nodeId));
+    line("Node name", QStringLiteral("'%1'").arg(m_config.nodeName));
+    line("Datacenter", QStringLiteral("'%1'").arg(m_config.datacenter));
+    line("Server", QStringLiteral("%1 (Bootstrap: %2)").arg(m_config.server ? "true" : "false", m_config.bootstrap ? "true" : "false"));
+    line("Client Addr", QStringLiteral("[%1] (HTTP: %2, DNS: not implemented yet)").arg(m_config.clientAddr).arg(httpPort()));
+    line("Cluster Addr", QStringLiteral("%1 (single server: no gossip or Raft transport yet)").arg(m_config.advertiseAddr));
+    line("Data Dir", m_config.dataDir);
+    fprintf(stderr, "\n==> Log data will now stream in as it occurs:\n\n");
+    fflush(stderr);
+    qCInfo(lcAgent).noquote() << QStringLiteral("restored state at index %1").arg(m_log->appliedIndex());
+    if (m_http)
+        qCInfo(lcAgent).noquote()
+            << QStringLiteral("Started HTTP server on %1:%2 (tcp)").arg(m_config.clientAddr).arg(m_http->port());
+    return true;
+}
+
+void Agent::registerSelf()
+{
+    // A server registers its own node, a passing serfHealth and the `consul` service, as Consul's
+    // leader does when it reconciles itself into the catalog.
+    model::RegisterRequest req;
+    req.id = m_nodeId;
+    req.node = m_config.nodeName;
+    req.address = m_config.advertiseAddr;
+    req.datacenter = m_config.datacenter;
+    req.taggedAddresses = {{QStringLiteral("lan"), m_config.advertiseAddr},
+                           {QStringLiteral("lan_ipv4"), m_config.advertiseAddr},
+                           {QStringLiteral("wan"), m_config.advertiseAddr},
+                           {QStringLiteral("wan_ipv4"), m_config.advertiseAddr}};
+    req.nodeMeta = m_config.nodeMeta;
+    req.nodeMeta.insert(QStringLiteral("consul-network-segment"), QString());
+    if (m_config.server) {
+        req.hasService = true;
+        req.service.id = QStringLiteral("consul");
+        req.service.service = QStringLiteral("consul");
+        req.service.port = m_config.serverPort;
+    }
+    model::Check serf;
+    serf.node = m_config.nodeName;
+    serf.checkId = QStringLiteral("serfHealth");
+    serf.name = QStringLiteral("Serf Health Status");
+    serf.status = model::status::Passing;
+    serf.output = QStringLiteral("Agent alive and reachable");
+    req.checks.append(serf);
+    m_log->propose(state::encodeCommand(state::Command{state::CommandType::CatalogRegister, req}),
+                   [](const server::ProposeResult &r) {
+                       if (r.error != server::LogError::None)
+                           qCWarning(lcAgent).noquote() << "could not register this node:" << r.errorText;
+                       else if (!r.result.error.isEmpty())
+                           qCWarning(lcAgent).noquote() << "could not register this node:" << r.result.error;
+                   });
+}
+
+QList<model::Member> Agent::membersList() const
+{
+    model::Member m;
+    m.name = m_config.nodeName;
+    m.addr = m_config.advertiseAddr;
+    m.port = m_config.serfLanPort;
+    m.status = 1;
+    m.tags = {{QStringLiteral("role"), m_config.server ? QStringLiteral("consul") : QStringLiteral("node")},
+              {QStringLiteral("dc"), m_config.datacenter},
+              {QStringLiteral("segment"), QString()},
+              {QStringLiteral("id"), m_nodeId},
+              {QStringLiteral("port"), QString::number(m_config.serverPort)},
+              {QStringLiteral("build"), buildString()},
+              {QStringLiteral("vsn"), QStringLiteral("2")},
+              {QStringLiteral("vsn_min"), QStringLiteral("2")},
+              {QStringLiteral("vsn_max"), QStringLiteral("3")},
+              {QStringLiteral("raft_vsn"), QStringLiteral("3")}};
+    if (m_config.bootstrap)
+        m.tags.insert(QStringLiteral("bootstrap"), QStringLiteral("1"));
+    return {m};
+}
+
+QJsonObject Agent::selfJson() const
+{
+    QJsonObject cfg{
+        {QStringLiteral("Datacenter"), m_config.datacenter},
+        {QStringLiteral("PrimaryDatacenter"), m_config.datacenter},
+        {QStringLiteral("NodeName"), m_config.nodeName},
+        {QStringLiteral("NodeID"), m_nodeId},
+        {QStringLiteral("Revision"), QString()},
+        {QStringLiteral("Server"), m_config.server},
+        {QStringLiteral("Version"), buildString()},
+        {QStringLiteral("BuildDate"), QStringLiteral(__DATE__)},
+    };
+    QJsonObject debug{
+        {QStringLiteral("Datacenter"), m_config.datacenter},
+        {QStringLiteral("NodeName"), m_config.nodeName},
+        {QStringLiteral("DataDir"), m_config.dataDir},
+        {QStringLiteral("DevMode"), m_config.dev},
+        {QStringLiteral("ServerMode"), m_config.server},
+        {QStringLiteral("Bootstrap"), m_config.bootstrap},
+        {QStringLiteral("BindAddr"), m_config.bindAddr},
+        {QStringLiteral("AdvertiseAddrLAN"), m_config.advertiseAddr},
+        {QStringLiteral("ClientAddrs"), QJsonArray{m_config.clientAddr}},
+        {QStringLiteral("HTTPPort"), int(httpPort())},
+        {QStringLiteral("DNSPort"), -1},
+        {QStringLiteral("ServerPort"), m_config.serverPort},
+        {QStringLiteral("SerfPortLAN"), m_config.serfLanPort},
+        {QStringLiteral("SerfPortWAN"), m_config.serfWanPort},
+        {QStringLiteral("KVMaxValueSize"), double(m_config.kvMaxValueSize)},
+        {QStringLiteral("LogLevel"), m_config.logLevel},
+    };
+    const auto stats = m_log->storageStats();
+    QJsonObject raft{
+        {QStringLiteral("state"), QStringLiteral("Leader")},
+        {QStringLiteral("term"), QString::number(m_log->currentTerm())},
+        {QStringLiteral("commit_index"), QString::number(m_log->commitIndex())},
+        {QStringLiteral("applied_index"), QString::number(m_log->appliedIndex())},
+        {QStringLiteral("last_snapshot_index"), QString::number(m_log->lastSnapshotIndex())},
+        {QStringLiteral("num_peers"), QStringLiteral("0")},
+    };
+    Q_UNUSED(stats);
+    QJsonObject agentStats{
+        {QStringLiteral("check_monitors"), QStringLiteral("0")},
+        {QStringLiteral("services"), QString::number(m_local->localServices().size())},
+        {QStringLiteral("checks"), QString::number(m_local->localChecks().size())},
+    };
+    QJsonObject consulStats{
+        {QStringLiteral("server"), m_config.server ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("leader"), m_log->isLeader() ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("leader_addr"), m_log->leaderAddress()},
+        {QStringLiteral("bootstrap"), m_config.bootstrap ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("known_datacenters"), QStringLiteral("1")},
+    };
+    const model::Member self = membersList().first();
+    return QJsonObject{
+        {QStringLiteral("Config"), cfg},
+        {QStringLiteral("DebugConfig"), debug},
+        {QStringLiteral("Coord"), QJsonValue::Null},
+        {QStringLiteral("Member"), json::memberToJson(self)},
+        {QStringLiteral("Stats"), QJsonObject{{QStringLiteral("agent"), agentStats},
+                                             {QStringLiteral("consul"), consulStats},
+                                             {QStringLiteral("raft"), raft}}},
+        {QStringLiteral("Meta"), QJsonObject{}},
+    };
+}
+
+void Agent::shutdown()
+{
+    if (m_http) {
+        m_http->close();
+    }
+    if (m_log)
+        m_log->shutdown();
+    if (!m_config.pidFile.isEmpty() && m_lock)
+        QFile::remove(m_config.pidFile);
+    if (m_lock)
+        m_lock->unlock();
+}
+
+}  // namespace conclave::agent

@@ -1,0 +1,75 @@
+#pragma once
+// The composition root of `conclave agent`: builds the state store, FSM, replicated log, local
+// state, HTTP API and server, connects them and owns their lifetimes. No protocol logic here.
+//
+// Event-loop thread. start() may block briefly (it opens the data dir) and must run before the
+// event loop serves anything.
+
+#include "agent/config.h"
+#include "shared/model/types.h"
+
+#include <QLockFile>
+#include <QObject>
+#include <QTemporaryDir>
+#include <memory>
+
+namespace conclave::state {
+class StateStore;
+class Fsm;
+}
+namespace conclave::server {
+class SingleNodeLog;
+class FsmStateMachine;
+}
+namespace conclave::net {
+class HttpServer;
+}
+namespace conclave::api {
+class HttpApi;
+}
+
+namespace conclave::agent {
+
+class LocalState;
+
+class Agent : public QObject {
+    Q_OBJECT
+public:
+    explicit Agent(AgentConfig config, QObject *parent = nullptr);
+    ~Agent() override;
+
+    /// Opens the data dir, restores state, registers this node and starts listening. On failure
+    /// `error` holds one sentence for the user.
+    bool start(QString *error);
+    /// Stops listening and flushes the log. Idempotent.
+    void shutdown();
+
+    const AgentConfig &config() const { return m_config; }
+    quint16 httpPort() const;
+    QString nodeId() const { return m_nodeId; }
+
+signals:
+    /// Storage failed or another fatal condition; the agent should exit non-zero.
+    void fatal(const QString &text);
+
+private:
+    bool prepareDataDir(QString *error);
+    QJsonObject selfJson() const;
+    QList<model::Member> membersList() const;
+    void registerSelf();
+
+    AgentConfig m_config;
+    QString m_nodeId;
+    std::unique_ptr<QTemporaryDir> m_devDir;
+    std::unique_ptr<QLockFile> m_lock;
+    std::unique_ptr<state::StateStore> m_store;
+    std::unique_ptr<state::Fsm> m_fsm;
+    std::unique_ptr<server::FsmStateMachine> m_machine;
+    std::unique_ptr<server::SingleNodeLog> m_log;
+    std::unique_ptr<LocalState> m_local;
+    std::unique_ptr<api::HttpApi> m_api;
+    std::unique_ptr<net::HttpServer> m_http;
+    qint64 m_startedMs = 0;
+};
+
+}  // namespace conclave::agent

@@ -1,0 +1,228 @@
+// /v1/catalog/*: register, deregister, datacenters, nodes, services, service/<name>, node/<node>,
+// node-services/<node>. Semantics as Consul agent/catalog_endpoint.go; consul-http-api.md §6.
+#include "api/call.h"
+#include "api/read_filters.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace conclave::api {
+
+namespace {
+
+/// Parses a JSON object body; on failure answers 400 "Request decode failed: …" and returns nullopt.
+std::optional<QJsonObject> decodeBody(const CallPtr &c)
+{
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(c->req.body, &err);
+    if (err.error != QJsonParseError::NoError || !doc.isObject()) {
+        c->replyText(400, QStringLiteral("Request decode failed: %1")
+                              .arg(err.error != QJsonParseError::NoError ? err.errorString()
+                                                                         : QStringLiteral("body is not a JSON object")));
+        return std::nullopt;
+    }
+    return doc.object();
+}
+
+}  // namespace
+
+std::optional<QJsonObject> decodeJsonBody(const CallPtr &c)
+{
+    return decodeBody(c);
+}
+
+void catalogRegister(const CallPtr &c)
+{
+    const auto body = decodeBody(c);
+    if (!body)
+        return;
+    QString error;
+    auto req = json::registerRequestFromJson(*body, &error);
+    if (!req) {
+        c->replyText(400, QStringLiteral("Request decode failed: %1").arg(error));
+        return;
+    }
+    const QString dc = c->ctx().config.datacenter;
+    if (!req->datacenter.isEmpty() && req->datacenter != dc) {
+        c->replyText(500, QStringLiteral("No path to datacenter"));
+        return;
+    }
+    req->datacenter = dc;
+    if (req->node.isEmpty()) {
+        c->replyText(400, QStringLiteral("Must provide node"));
+        return;
+    }
+    if (req->address.isEmpty() && !req->skipNodeUpdate) {
+        c->replyText(400, QStringLiteral("Must provide address if SkipNodeUpdate is not set"));
+        return;
+    }
+    if (req->hasService && req->service.service.isEmpty()) {
+        c->replyText(400, QStringLiteral("Must provide service name with ID"));
+        return;
+    }
+    auto self = c;
+    c->propose(state::Command{state::CommandType::CatalogRegister, *req}, [self](const state::ApplyResult &r) {
+        if (!r.error.isEmpty()) {
+            self->replyText(400, r.error);
+            return;
+        }
+        self->replyBool(true);
+    });
+}
+
+void catalogDeregister(const CallPtr &c)
+{
+    const auto body = decodeBody(c);
+    if (!body)
+        return;
+    QString error;
+    auto req = json::deregisterRequestFromJson(*body, &error);
+    if (!req) {
+        c->replyText(400, QStringLiteral("Request decode failed: %1").arg(error));
+        return;
+    }
+    if (!req->datacenter.isEmpty() && req->datacenter != c->ctx().config.datacenter) {
+        c->replyText(500, QStringLiteral("No path to datacenter"));
+        return;
+    }
+    if (req->node.isEmpty()) {
+        c->replyText(400, QStringLiteral("Must provide node"));
+        return;
+    }
+    auto self = c;
+    c->propose(state::Command{state::CommandType::CatalogDeregister, *req}, [self](const state::ApplyResult &r) {
+        if (!r.error.isEmpty()) {
+            self->replyText(400, r.error);
+            return;
+        }
+        self->replyBool(true);
+    });
+}
+
+void catalogDatacenters(const CallPtr &c)
+{
+    c->replyJson(QJsonArray{c->ctx().config.datacenter});
+}
+
+void catalogNodes(const CallPtr &c)
+{
+    ReadFilters f;
+    if (!parseReadFilters(c, &f))
+        return;
+    state::StateStore *store = &c->store();
+    Call *call = c.get();
+    c->blockingRead([store, call, f](state::WatchSet *ws) {
+        auto r = store->nodes(ws);
+        QJsonArray arr;
+        for (const auto &n : r.value)
+            if (f.matchesNodeMeta(n.meta))
+                arr.append(json::nodeToJson(n));
+        return ReadResult{r.index, call->json(arr)};
+    });
+}
+
+void catalogServices(const CallPtr &c)
+{
+    ReadFilters f;
+    if (!parseReadFilters(c, &f))
+        return;
+    state::StateStore *store = &c->store();
+    Call *call = c.get();
+    c->blockingRead([store, call, f](state::WatchSet *ws) {
+        QJsonObject obj;
+        quint64 index = 1;
+        if (f.nodeMeta.isEmpty()) {
+            auto r = store->services(ws);
+            index = r.index;
+            for (auto it = r.value.cbegin(); it != r.value.cend(); ++it)
+                obj.insert(it.key(), QJsonArray::fromStringList(it.value()));
+        } else {
+            // node-meta filtering: only services on matching nodes.
+            auto nodes = store->nodes(ws);
+            index = nodes.index;
+            QMap<QString, QStringList> tags;
+            for (const auto &n : nodes.value) {
+                if (!f.matchesNodeMeta(n.meta))
+                    continue;
+                auto ns = store->nodeServices(n.node, ws);
+                index = std::max(index, ns.index);
+                if (!ns.value)
+                    continue;
+                for (const auto &s : ns.value->services) {
+                    QStringList &t = tags[s.service];
+                    for (const auto &tag : s.tags)
+                        if (!t.contains(tag))
+                            t.append(tag);
+                }
+            }
+            for (auto it = tags.begin(); it != tags.end(); ++it) {
+                it.value().sort();
+                obj.insert(it.key(), QJsonArray::fromStringList(it.value()));
+            }
+        }
+        return ReadResult{index, call->json(obj)};
+    });
+}
+
+void catalogService(const CallPtr &c)
+{
+    if (c->tail.isEmpty()) {
+        c->replyText(400, QStringLiteral("Missing service name"));
+        return;
+    }
+    ReadFilters f;
+    if (!parseReadFilters(c, &f))
+        return;
+    state::StateStore *store = &c->store();
+    Call *call = c.get();
+    const QString name = c->tail;
+    c->blockingRead([store, call, f, name](state::WatchSet *ws) {
+        auto r = store->serviceNodes(name, f.tags, ws);
+        QJsonArray arr;
+        for (const auto &sn : r.value)
+            if (f.matchesNodeMeta(sn.node.meta))
+                arr.append(json::serviceNodeToJson(sn));
+        return ReadResult{r.index, call->json(arr)};
+    });
+}
+
+void catalogNode(const CallPtr &c)
+{
+    if (c->tail.isEmpty()) {
+        c->replyText(400, QStringLiteral("Missing node name"));
+        return;
+    }
+    ReadFilters f;
+    if (!parseReadFilters(c, &f))
+        return;
+    state::StateStore *store = &c->store();
+    Call *call = c.get();
+    const QString node = c->tail;
+    c->blockingRead([store, call, node](state::WatchSet *ws) {
+        auto r = store->nodeServices(node, ws);
+        return ReadResult{r.index, call->json(json::catalogNodeToJson(r.value))};
+    });
+}
+
+void catalogNodeServices(const CallPtr &c)
+{
+    if (c->tail.isEmpty()) {
+        c->replyText(400, QStringLiteral("Missing node name"));
+        return;
+    }
+    ReadFilters f;
+    if (!parseReadFilters(c, &f))
+        return;
+    state::StateStore *store = &c->store();
+    Call *call = c.get();
+    const QString node = c->tail;
+    c->blockingRead([store, call, node](state::WatchSet *ws) {
+        auto r = store->nodeServices(node, ws);
+        if (!r.value)
+            return ReadResult{r.index, call->json(QJsonValue(QJsonValue::Null))};
+        return ReadResult{r.index, call->json(json::nodeServicesToJson(*r.value))};
+    });
+}
+
+}  // namespace conclave::api

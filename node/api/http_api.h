@@ -1,0 +1,56 @@
+#pragma once
+// The HTTP API: Consul's /v1 routes over the state store, the replicated log and the agent.
+// Owns the route table (routes.cpp, one page, like Consul's http_register.go) and the parked
+// blocking queries. Event-loop thread only; handlers never block.
+
+#include "api/agent_delegate.h"
+#include "api/query_options.h"
+#include "core/state/state_store.h"
+#include "net/http_server.h"
+#include "server/replicated_log.h"
+
+#include <QObject>
+#include <functional>
+#include <memory>
+
+namespace conclave::api {
+
+struct ApiConfig {
+    QString datacenter = QStringLiteral("dc1");
+    bool alwaysPretty = false;           // dev mode pretty-prints every JSON answer
+    qint64 defaultQueryTimeMs = 300000;  // default_query_time
+    qint64 maxQueryTimeMs = 600000;      // max_query_time
+    qint64 kvMaxValueSize = 524288;      // limits.kv_max_value_size
+};
+
+struct ApiContext {
+    ApiConfig config;
+    state::StateStore *store = nullptr;
+    server::ReplicatedLog *log = nullptr;
+    AgentDelegate *agent = nullptr;
+    std::function<quint64(quint64 bound)> random;  // uniform in [0, bound); jitter for blocking waits
+};
+
+class HttpApi : public QObject {
+    Q_OBJECT
+public:
+    explicit HttpApi(ApiContext ctx, QObject *parent = nullptr);
+    ~HttpApi() override;
+
+    /// The handler to give to net::HttpServer.
+    void handle(const net::HttpRequest &req, net::HttpResponder responder);
+
+    /// Number of blocking queries currently parked (for tests and stats).
+    int parkedQueries() const;
+
+    /// A parked blocking query (internal to http_api.cpp).
+    struct Parked;
+
+private:
+    ApiContext m_ctx;
+    int m_parked = 0;
+    friend class Call;
+    friend void finishParked(const std::shared_ptr<Parked> &p, HttpApi *api);
+};
+
+}  // namespace conclave::api
