@@ -20,6 +20,7 @@ private slots:
     void deregisterRoundTrip();
     void malformedIsRejected_data();
     void malformedIsRejected();
+    void mutatedBytesNeverCrash_data();
     void mutatedBytesNeverCrash();
 };
 
@@ -248,9 +249,16 @@ void TestCommand::malformedIsRejected_data()
     badDereg.insert(cbor::deregisterrequest::Node, QCborArray{});
     QTest::newRow("deregister: node as array") << encoded(top(3, badDereg)) << "expected text";
     QTest::newRow("garbage") << QByteArray("\xff\xff\xff\xff", 4) << "malformed";
-    QTest::newRow("huge declared length") << QByteArray("\x5b\x7f\xff\xff\xff\xff\xff\xff\xff", 9)
-                                          << "malformed";
-    QTest::newRow("deep nesting") << QByteArray(100000, '\x81') << "malformed";
+    // A map {0: 1, 1: …} whose body is hostile.
+    const QByteArray head("\xa2\x00\x01\x01", 4);
+    QTest::newRow("huge declared length")
+        << head + QByteArray("\x5b\x7f\xff\xff\xff\xff\xff\xff\xff", 9) << "malformed";
+    QTest::newRow("deep nesting") << head + QByteArray(100000, '\x81') << "malformed";
+    QTest::newRow("top level is a huge byte string")
+        << QByteArray("\x5b\x7f\xff\xff\xff\xff\xff\xff\xff", 9) << "expected a CBOR map";
+    QTest::newRow("odd number of map items") << QByteArray("\xa1\x00", 2) << "malformed";
+    QTest::newRow("invalid UTF-8 key")
+        << head + QByteArray("\xa2\x01\x01\x02\xa1\x01\x62\xc3\x28", 9) << "malformed";
 }
 
 void TestCommand::malformedIsRejected()
@@ -263,9 +271,24 @@ void TestCommand::malformedIsRejected()
     QVERIFY(!decodeCommand(bytes));  // error pointer is optional
 }
 
+void TestCommand::mutatedBytesNeverCrash_data()
+{
+    QTest::addColumn<QByteArray>("valid");
+    model::KvEntry e;
+    e.key = QStringLiteral("a/b");
+    e.value = QByteArrayLiteral("value");
+    e.flags = 7;
+    e.index.modifyIndex = 300;
+    QTest::newRow("kv") << encodeCommand(Command{CommandType::Kv, KvCommand{KvVerb::Cas, e}});
+    QTest::newRow("register") << encodeCommand(Command{CommandType::CatalogRegister, fullRegister()});
+    QTest::newRow("deregister")
+        << encodeCommand(Command{CommandType::CatalogDeregister, model::DeregisterRequest{"n", "dc", "s", "c"}});
+}
+
 void TestCommand::mutatedBytesNeverCrash()
 {
-    const QByteArray valid = encodeCommand(Command{CommandType::CatalogRegister, fullRegister()});
+    QFETCH(QByteArray, valid);
+    QVERIFY(decodeCommand(valid));
     int rejected = 0;
     for (qsizetype len = 0; len < valid.size(); ++len) {
         QString error;
