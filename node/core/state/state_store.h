@@ -90,6 +90,12 @@ public:
                                WatchSet *ws = nullptr) const;
 
     // ---- catalog and health reads (catalog_ops.cpp, health_ops.cpp)
+    // Indexes: nodes()/node() = nodes table; services() = services table; nodeServices() = max of
+    // nodes and services; nodeChecks()/checksInState() = checks table; serviceNodes(),
+    // checkServiceNodes() and serviceChecks() = the service name's own index (tables::serviceIndex),
+    // or the services table for a name never registered. Watches: the table read, or
+    // WatchSet::nodeName(node) (node row, its services or checks changed) or
+    // WatchSet::serviceName(name) (an instance, its node or a check on its node changed).
     Result<QList<model::Node>> nodes(WatchSet *ws = nullptr) const;  // sorted by name
     Result<std::optional<model::Node>> node(const QString &name, WatchSet *ws = nullptr) const;
     /// Service name → union of tags (sorted, unique), over all nodes.
