@@ -1,7 +1,7 @@
 #pragma once
 // Agent configuration: Consul's JSON config files (key names as Consul's) and command-line flags
 // (Consul's spellings) merged into one validated struct. Files are applied in order, then flags
-// override them, as Consul does. Parsing is pure; loadConfig() alone reads files.
+// override them, as Consul does. Parsing is pure; loadConfig() (config_loader.cpp) alone reads files.
 
 #include <QJsonObject>
 #include <QMap>
