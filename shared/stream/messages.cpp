@@ -1,0 +1,232 @@
+#include "shared/stream/messages.h"
+
+#include <QJsonDocument>
+#include <QJsonParseError>
+
+namespace conclave::stream {
+
+namespace {
+
+// Every wire name of the protocol, once.
+namespace key {
+inline constexpr QLatin1String Type{"Type"};
+inline constexpr QLatin1String Topics{"Topics"};
+inline constexpr QLatin1String Topic{"Topic"};
+inline constexpr QLatin1String Prefix{"Prefix"};
+inline constexpr QLatin1String FromIndex{"FromIndex"};
+inline constexpr QLatin1String Token{"Token"};
+inline constexpr QLatin1String Index{"Index"};
+inline constexpr QLatin1String Rows{"Rows"};
+inline constexpr QLatin1String Upserts{"Upserts"};
+inline constexpr QLatin1String Deletes{"Deletes"};
+inline constexpr QLatin1String Reason{"Reason"};
+// Row ids.
+inline constexpr QLatin1String Key{"Key"};
+inline constexpr QLatin1String Id{"ID"};
+inline constexpr QLatin1String CheckId{"CheckID"};
+inline constexpr QLatin1String Name{"Name"};
+}  // namespace key
+
+namespace type {
+inline constexpr QLatin1String Subscribe{"Subscribe"};
+inline constexpr QLatin1String Snapshot{"Snapshot"};
+inline constexpr QLatin1String Change{"Change"};
+inline constexpr QLatin1String Error{"Error"};
+}  // namespace type
+
+struct TopicEntry {
+    Topic topic;
+    QLatin1String name;
+};
+constexpr TopicEntry kTopics[] = {
+    {Topic::Datacenters, QLatin1String("datacenters")},
+    {Topic::Members, QLatin1String("members")},
+    {Topic::Nodes, QLatin1String("nodes")},
+    {Topic::Services, QLatin1String("services")},
+    {Topic::Checks, QLatin1String("checks")},
+    {Topic::Kv, QLatin1String("kv")},
+};
+
+QByteArray toBytes(const QJsonObject &o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+// Indexes are written as JSON numbers; doubles hold integers exactly up to 2^53, far beyond any
+// Raft index a cluster reaches.
+QJsonValue indexValue(quint64 index)
+{
+    return QJsonValue(double(index));
+}
+
+std::optional<quint64> readIndex(const QJsonValue &v)
+{
+    if (v.isUndefined() || v.isNull())
+        return 0;
+    if (!v.isDouble() || v.toDouble() < 0)
+        return std::nullopt;
+    return quint64(v.toDouble());
+}
+
+bool readTopic(const QJsonObject &o, Topic *topic, QString *error)
+{
+    const auto t = topicFromName(o.value(key::Topic).toString());
+    if (!t) {
+        *error = QStringLiteral("unknown topic '%1'").arg(o.value(key::Topic).toString());
+        return false;
+    }
+    *topic = *t;
+    return true;
+}
+
+}  // namespace
+
+QString topicName(Topic topic)
+{
+    for (const auto &e : kTopics)
+        if (e.topic == topic)
+            return e.name;
+    return {};
+}
+
+std::optional<Topic> topicFromName(const QString &name)
+{
+    for (const auto &e : kTopics)
+        if (name == e.name)
+            return e.topic;
+    return std::nullopt;
+}
+
+QString rowId(Topic topic, const QJsonObject &row)
+{
+    const QString node = row.value(field::Node).toString();
+    switch (topic) {
+    case Topic::Kv:
+        return row.value(key::Key).toString();
+    case Topic::Nodes:
+        return node;
+    case Topic::Services:
+        return node + QLatin1Char('/') + row.value(field::Service).toObject().value(key::Id).toString();
+    case Topic::Checks:
+        return node + QLatin1Char('/') + row.value(key::CheckId).toString();
+    case Topic::Datacenters:
+        return row.value(field::Datacenter).toString();
+    case Topic::Members:
+        return row.value(key::Name).toString();
+    }
+    return {};
+}
+
+QByteArray encode(const Subscribe &message)
+{
+    QJsonArray topics;
+    for (const TopicRequest &t : message.topics) {
+        QJsonObject o{{key::Topic, topicName(t.topic)}, {key::FromIndex, indexValue(t.fromIndex)}};
+        if (t.topic == Topic::Kv)
+            o.insert(key::Prefix, t.prefix);
+        topics.append(o);
+    }
+    QJsonObject o{{key::Type, type::Subscribe}, {key::Topics, topics}};
+    if (!message.token.isEmpty())
+        o.insert(key::Token, message.token);
+    return toBytes(o);
+}
+
+QByteArray encode(const Snapshot &message)
+{
+    QJsonObject o{{key::Type, type::Snapshot},
+                  {key::Topic, topicName(message.topic)},
+                  {key::Index, indexValue(message.index)},
+                  {key::Rows, message.rows}};
+    if (message.topic == Topic::Kv)
+        o.insert(key::Prefix, message.prefix);
+    return toBytes(o);
+}
+
+QByteArray encode(const Change &message)
+{
+    QJsonObject o{{key::Type, type::Change},
+                  {key::Topic, topicName(message.topic)},
+                  {key::Index, indexValue(message.index)},
+                  {key::Upserts, message.upserts},
+                  {key::Deletes, QJsonArray::fromStringList(message.deletes)}};
+    if (message.topic == Topic::Kv)
+        o.insert(key::Prefix, message.prefix);
+    return toBytes(o);
+}
+
+QByteArray encode(const Error &message)
+{
+    return toBytes(QJsonObject{{key::Type, type::Error}, {key::Reason, message.reason}});
+}
+
+std::optional<Message> decode(const QByteArray &text, QString *error)
+{
+    QString dummy;
+    if (!error)
+        error = &dummy;
+    QJsonParseError perr{};
+    const QJsonDocument doc = QJsonDocument::fromJson(text, &perr);
+    if (perr.error != QJsonParseError::NoError || !doc.isObject()) {
+        *error = QStringLiteral("message is not a JSON object");
+        return std::nullopt;
+    }
+    const QJsonObject o = doc.object();
+    const QString t = o.value(key::Type).toString();
+    Message m;
+    if (t == type::Subscribe) {
+        m.type = MessageType::Subscribe;
+        m.subscribe.token = o.value(key::Token).toString();
+        const QJsonValue topics = o.value(key::Topics);
+        if (!topics.isArray() || topics.toArray().isEmpty()) {
+            *error = QStringLiteral("Subscribe needs a non-empty Topics array");
+            return std::nullopt;
+        }
+        for (const QJsonValue &v : topics.toArray()) {
+            const QJsonObject to = v.toObject();
+            TopicRequest r;
+            if (!readTopic(to, &r.topic, error))
+                return std::nullopt;
+            r.prefix = to.value(key::Prefix).toString();
+            const auto from = readIndex(to.value(key::FromIndex));
+            if (!from) {
+                *error = QStringLiteral("FromIndex must be a non-negative number");
+                return std::nullopt;
+            }
+            r.fromIndex = *from;
+            m.subscribe.topics.append(r);
+        }
+        return m;
+    }
+    if (t == type::Snapshot || t == type::Change) {
+        Topic topic;
+        if (!readTopic(o, &topic, error))
+            return std::nullopt;
+        const auto index = readIndex(o.value(key::Index));
+        if (!index || *index == 0) {
+            *error = QStringLiteral("%1 needs a positive Index").arg(t);
+            return std::nullopt;
+        }
+        const QString prefix = o.value(key::Prefix).toString();
+        if (t == type::Snapshot) {
+            m.type = MessageType::Snapshot;
+            m.snapshot = Snapshot{topic, prefix, *index, o.value(key::Rows).toArray()};
+        } else {
+            m.type = MessageType::Change;
+            QStringList deletes;
+            for (const QJsonValue &d : o.value(key::Deletes).toArray())
+                deletes.append(d.toString());
+            m.change = Change{topic, prefix, *index, o.value(key::Upserts).toArray(), deletes};
+        }
+        return m;
+    }
+    if (t == type::Error) {
+        m.type = MessageType::Error;
+        m.error.reason = o.value(key::Reason).toString();
+        return m;
+    }
+    *error = QStringLiteral("unknown message Type '%1'").arg(t);
+    return std::nullopt;
+}
+
+}  // namespace conclave::stream

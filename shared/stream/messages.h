@@ -1,0 +1,108 @@
+#pragma once
+// The viewer stream protocol (issue #6): JSON text messages over a WebSocket on the agent's HTTP
+// port at /v1/stream. The client sends Subscribe; the agent answers, per topic, one Snapshot at an
+// index and then ordered Change messages, each carrying the Raft index of the state it describes.
+// The full description (message shapes, resume and coalescing rules) is in shared/stream/README.md.
+//
+// Pure value types and their codec: QtCore only, any thread. The field names live in messages.cpp,
+// once.
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QtGlobal>
+
+#include <optional>
+
+namespace conclave::stream {
+
+/// What a subscription watches. Wire names: "datacenters", "members", "nodes", "services",
+/// "checks", "kv". Values are only ever added at the end.
+enum class Topic { Datacenters, Members, Nodes, Services, Checks, Kv };
+
+QString topicName(Topic topic);
+std::optional<Topic> topicFromName(const QString &name);
+
+/// One topic of a Subscribe. `prefix` is used by the kv topic only ("" = every key).
+/// `fromIndex` is the last index the client saw for this topic (0 = none): if the agent's state
+/// is not newer, it sends no Snapshot and continues with Changes.
+struct TopicRequest {
+    Topic topic = Topic::Nodes;
+    QString prefix;
+    quint64 fromIndex = 0;
+    bool operator==(const TopicRequest &) const = default;
+};
+
+/// Client → agent. Replaces any earlier subscription on the same connection.
+struct Subscribe {
+    QList<TopicRequest> topics;
+    QString token;  // ACL token; accepted and ignored until ACLs exist
+    bool operator==(const Subscribe &) const = default;
+};
+
+/// Agent → client: the full state of one topic at `index`. Payload: a JSON array of rows (see
+/// README.md for each topic's row shape).
+struct Snapshot {
+    Topic topic = Topic::Nodes;
+    QString prefix;  // kv only: the prefix it was subscribed with
+    quint64 index = 0;
+    QJsonArray rows;
+    bool operator==(const Snapshot &) const = default;
+};
+
+/// Agent → client: what changed in one topic since the previous message of that topic, as of
+/// `index`: rows to insert or replace (`upserts`) and row ids that are gone (`deletes`).
+/// Intermediate states may have been skipped (coalescing); applying Changes in order always gives
+/// the agent's state at `index`.
+struct Change {
+    Topic topic = Topic::Nodes;
+    QString prefix;
+    quint64 index = 0;
+    QJsonArray upserts;
+    QStringList deletes;
+    bool operator==(const Change &) const = default;
+};
+
+/// Agent → client: the request was refused or the connection is about to be closed.
+struct Error {
+    QString reason;
+    bool operator==(const Error &) const = default;
+};
+
+/// Kind of a decoded message.
+enum class MessageType { Subscribe, Snapshot, Change, Error };
+
+/// A decoded message: `type` says which member is meaningful.
+struct Message {
+    MessageType type = MessageType::Error;
+    Subscribe subscribe;
+    Snapshot snapshot;
+    Change change;
+    Error error;
+};
+
+/// The id of a row within its topic, as used in Change::deletes: kv "Key"; nodes "Node";
+/// services "<Node>/<Service.ID>"; checks "<Node>/<CheckID>"; datacenters "Datacenter"; members
+/// "Name".
+QString rowId(Topic topic, const QJsonObject &row);
+
+QByteArray encode(const Subscribe &message);
+QByteArray encode(const Snapshot &message);
+QByteArray encode(const Change &message);
+QByteArray encode(const Error &message);
+
+/// Decodes one message. On malformed input returns nullopt and sets *error (one sentence).
+std::optional<Message> decode(const QByteArray &text, QString *error);
+
+// Row field names shared by the agent (writer) and the viewer (reader) beyond Consul's own shapes.
+namespace field {
+inline constexpr QLatin1String Node{"Node"};
+inline constexpr QLatin1String Service{"Service"};
+inline constexpr QLatin1String Datacenter{"Datacenter"};
+inline constexpr QLatin1String Leader{"Leader"};
+inline constexpr QLatin1String Server{"Server"};
+}  // namespace field
+
+}  // namespace conclave::stream

@@ -1,0 +1,117 @@
+// The viewer stream protocol codec: round trips, golden text, row ids and malformed input.
+#include "shared/stream/messages.h"
+
+#include <QtTest>
+
+using namespace conclave::stream;
+
+class TestStreamMessages : public QObject {
+    Q_OBJECT
+
+private slots:
+    void topicNamesRoundTrip_data()
+    {
+        QTest::addColumn<int>("topic");
+        QTest::addColumn<QString>("name");
+        QTest::newRow("datacenters") << int(Topic::Datacenters) << QStringLiteral("datacenters");
+        QTest::newRow("members") << int(Topic::Members) << QStringLiteral("members");
+        QTest::newRow("nodes") << int(Topic::Nodes) << QStringLiteral("nodes");
+        QTest::newRow("services") << int(Topic::Services) << QStringLiteral("services");
+        QTest::newRow("checks") << int(Topic::Checks) << QStringLiteral("checks");
+        QTest::newRow("kv") << int(Topic::Kv) << QStringLiteral("kv");
+    }
+    void topicNamesRoundTrip()
+    {
+        QFETCH(int, topic);
+        QFETCH(QString, name);
+        QCOMPARE(topicName(Topic(topic)), name);
+        QCOMPARE(topicFromName(name), std::optional<Topic>(Topic(topic)));
+    }
+
+    void subscribeGolden()
+    {
+        const Subscribe s{{{Topic::Kv, QStringLiteral("app/"), 42}, {Topic::Nodes, {}, 0}}, QStringLiteral("t0k")};
+        QCOMPARE(encode(s),
+                 QByteArray(R"({"Token":"t0k","Topics":[{"FromIndex":42,"Prefix":"app/","Topic":"kv"},)"
+                            R"({"FromIndex":0,"Topic":"nodes"}],"Type":"Subscribe"})"));
+        const auto m = decode(encode(s), nullptr);
+        QVERIFY(m);
+        QCOMPARE(m->type, MessageType::Subscribe);
+        QCOMPARE(m->subscribe, s);
+    }
+
+    void snapshotAndChangeRoundTrip()
+    {
+        const Snapshot snap{Topic::Kv, QStringLiteral("a/"), 7,
+                            QJsonArray{QJsonObject{{QStringLiteral("Key"), QStringLiteral("a/b")}}}};
+        auto m = decode(encode(snap), nullptr);
+        QVERIFY(m);
+        QCOMPARE(m->type, MessageType::Snapshot);
+        QCOMPARE(m->snapshot, snap);
+
+        const Change change{Topic::Checks, {}, 9,
+                            QJsonArray{QJsonObject{{QStringLiteral("Node"), QStringLiteral("n1")}}},
+                            {QStringLiteral("n1/old")}};
+        QCOMPARE(encode(change),
+                 QByteArray(R"({"Deletes":["n1/old"],"Index":9,"Topic":"checks","Type":"Change","Upserts":[{"Node":"n1"}]})"));
+        m = decode(encode(change), nullptr);
+        QVERIFY(m);
+        QCOMPARE(m->change, change);
+
+        m = decode(encode(Error{QStringLiteral("client too slow")}), nullptr);
+        QVERIFY(m);
+        QCOMPARE(m->type, MessageType::Error);
+        QCOMPARE(m->error.reason, QStringLiteral("client too slow"));
+    }
+
+    void rowIds_data()
+    {
+        QTest::addColumn<int>("topic");
+        QTest::addColumn<QByteArray>("row");
+        QTest::addColumn<QString>("id");
+        QTest::newRow("kv by key") << int(Topic::Kv) << QByteArray(R"({"Key":"a/b","Flags":0})") << QStringLiteral("a/b");
+        QTest::newRow("node by name") << int(Topic::Nodes) << QByteArray(R"({"Node":"n1","ID":"x"})") << QStringLiteral("n1");
+        QTest::newRow("service by node and id")
+            << int(Topic::Services) << QByteArray(R"({"Node":"n1","Service":{"ID":"web-1","Service":"web"}})")
+            << QStringLiteral("n1/web-1");
+        QTest::newRow("check by node and id")
+            << int(Topic::Checks) << QByteArray(R"({"Node":"n1","CheckID":"serfHealth"})") << QStringLiteral("n1/serfHealth");
+        QTest::newRow("datacenter by name") << int(Topic::Datacenters) << QByteArray(R"({"Datacenter":"dc2"})") << QStringLiteral("dc2");
+        QTest::newRow("member by name") << int(Topic::Members) << QByteArray(R"({"Name":"m"})") << QStringLiteral("m");
+    }
+    void rowIds()
+    {
+        QFETCH(int, topic);
+        QFETCH(QByteArray, row);
+        QFETCH(QString, id);
+        QCOMPARE(rowId(Topic(topic), QJsonDocument::fromJson(row).object()), id);
+    }
+
+    void malformed_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("not json") << QByteArray("hello") << QStringLiteral("message is not a JSON object");
+        QTest::newRow("array") << QByteArray("[]") << QStringLiteral("message is not a JSON object");
+        QTest::newRow("unknown type") << QByteArray(R"({"Type":"Hello"})") << QStringLiteral("unknown message Type 'Hello'");
+        QTest::newRow("no topics") << QByteArray(R"({"Type":"Subscribe","Topics":[]})")
+                                   << QStringLiteral("Subscribe needs a non-empty Topics array");
+        QTest::newRow("unknown topic") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"x"}]})")
+                                       << QStringLiteral("unknown topic 'x'");
+        QTest::newRow("negative index") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":-1}]})")
+                                        << QStringLiteral("FromIndex must be a non-negative number");
+        QTest::newRow("change without index") << QByteArray(R"({"Type":"Change","Topic":"kv"})")
+                                              << QStringLiteral("Change needs a positive Index");
+    }
+    void malformed()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(QString, error);
+        QString got;
+        QVERIFY(!decode(text, &got));
+        QCOMPARE(got, error);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStreamMessages)
+#include "tst_stream_messages.moc"
