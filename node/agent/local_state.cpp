@@ -1,6 +1,8 @@
 #include "agent/local_state.h"
 
 #include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QRandomGenerator>
 
 Q_LOGGING_CATEGORY(lcLocal, "conclave.agent")
 
@@ -19,11 +21,50 @@ api::AgentResult fail(int status, const QString &text)
 }  // namespace
 
 LocalState::LocalState(Options opts, server::ReplicatedLog &log, SelfFn self, MembersFn members, QObject *parent)
-    : QObject(parent), m_opts(std::move(opts)), m_log(log), m_self(std::move(self)), m_members(std::move(members))
+    : QObject(parent), m_opts(std::move(opts)),
+      m_ownTimers(m_opts.timers ? nullptr : std::make_unique<QtTimerMaker>()),
+      m_timers(m_opts.timers ? m_opts.timers : m_ownTimers.get()), m_persist(m_opts.dataDir), m_log(log),
+      m_self(std::move(self)), m_members(std::move(members))
 {
+    m_reapTimer = m_timers->makeTimer([this]() {
+        reap();
+        m_reapTimer->start(m_opts.reapIntervalMs);
+    });
+    m_reapTimer->start(m_opts.reapIntervalMs);
 }
 
-LocalState::~LocalState() = default;
+LocalState::~LocalState()
+{
+    // Runners and probes first: they hold sockets of m_nam and timers of m_timers.
+    m_checks.clear();
+}
+
+qint64 LocalState::random(qint64 bound) const
+{
+    if (bound <= 0)
+        return 0;
+    if (m_opts.random)
+        return m_opts.random(bound);
+    return qint64(QRandomGenerator::global()->bounded(quint64(bound)));
+}
+
+std::unique_ptr<CheckProbe> LocalState::makeProbe(const model::Check &c)
+{
+    if (m_opts.probes)
+        return m_opts.probes(c);
+    const qint64 timeoutMs = checkTimeoutMs(c.type, c.definition);
+    const int limit = checkOutputLimit(m_opts.outputMaxSize, c.definition);
+    if (c.type == QLatin1String("http")) {
+        if (!m_nam)
+            m_nam = std::make_unique<QNetworkAccessManager>();
+        return makeHttpProbe(c.definition, timeoutMs, limit, *m_timers, *m_nam);
+    }
+    if (c.type == QLatin1String("tcp"))
+        return makeTcpProbe(c.definition.tcp, timeoutMs, *m_timers);
+    if (c.type == QLatin1String("script"))
+        return makeScriptProbe(c.definition.scriptArgs, timeoutMs, limit, *m_timers);
+    return nullptr;
+}
 
 QList<model::Service> LocalState::localServices() const
 {
@@ -82,23 +123,128 @@ std::optional<model::Check> LocalState::makeCheck(const json::AgentCheckRegistra
         return std::nullopt;
     }
     c.status = reg.status.isEmpty() ? model::status::Critical : reg.status;
-    if (c.type != QLatin1String("ttl")) {
-        // Check runners are issue #3; say so rather than pretend the check is being run.
-        c.output = QStringLiteral("%1 checks are not run by this version of Conclave yet; the status stays as registered")
-                       .arg(c.type.toUpper());
-        qCWarning(lcLocal) << "check" << c.checkId << "of type" << c.type << "registered but not run: check runners are not implemented yet";
-    }
     return c;
 }
 
 void LocalState::addCheck(model::Check check)
 {
     const QString id = check.checkId;
+    removeLocalCheck(id);  // a re-registration restarts the check from scratch
     LocalCheck &lc = m_checks[id];
     lc.check = std::move(check);
-    lc.ttlTimer.reset();
-    if (lc.check.type == QLatin1String("ttl"))
+    trackCritical(lc);
+    if (lc.check.type == QLatin1String("ttl")) {
         armTtl(id);
+        return;
+    }
+    const QString &type = lc.check.type;
+    if (type != QLatin1String("http") && type != QLatin1String("tcp") && type != QLatin1String("script"))
+        return;  // maintenance checks are set, never run
+    std::unique_ptr<CheckProbe> probe = makeProbe(lc.check);
+    if (!probe)
+        return;
+    const model::CheckDefinition &d = lc.check.definition;
+    const qint64 intervalMs = std::max<qint64>(1000, d.interval / 1000000);
+    lc.runner = std::make_unique<CheckRunner>(
+        std::move(probe), intervalMs,
+        StatusHandler(d.successBeforePassing, d.failuresBeforeWarning, d.failuresBeforeCritical), *m_timers,
+        [this, id](const ProbeResult &r) {
+            updateCheck(id, r.status, r.output, [id](const api::AgentResult &res) {
+                if (res.status != 200)
+                    qCWarning(lcLocal) << "could not record the result of check" << id << ":" << res.error;
+            });
+        });
+    // Consul staggers the first run randomly within the interval so checks do not run in step.
+    lc.runner->start(random(intervalMs));
+}
+
+void LocalState::removeLocalCheck(const QString &checkId)
+{
+    auto it = m_checks.find(checkId);
+    if (it == m_checks.end())
+        return;
+    // Moved out first: destroying a runner may run callbacks that look the check up.
+    LocalCheck gone = std::move(it->second);
+    m_checks.erase(it);
+}
+
+void LocalState::trackCritical(LocalCheck &lc)
+{
+    if (lc.check.status != model::status::Critical)
+        lc.criticalSinceMs = -1;
+    else if (lc.criticalSinceMs < 0)
+        lc.criticalSinceMs = m_timers->nowMs();
+}
+
+void LocalState::updateCheck(const QString &checkId, const QString &status, const QString &output, Done done)
+{
+    auto it = m_checks.find(checkId);
+    if (it == m_checks.end()) {
+        done(api::AgentResult::ok());
+        return;
+    }
+    LocalCheck &lc = it->second;
+    model::Check &c = lc.check;
+    if (c.status == status && c.output == output) {
+        done(api::AgentResult::ok());  // nothing changed: no write to the log
+        return;
+    }
+    if (m_opts.checkUpdateIntervalMs > 0 && c.status == status) {
+        c.output = output;
+        if (!lc.deferTimer)
+            lc.deferTimer = m_timers->makeTimer([this, checkId]() {
+                writeCheck(checkId, [checkId](const api::AgentResult &r) {
+                    if (r.status != 200)
+                        qCWarning(lcLocal) << "could not record the output of check" << checkId << ":" << r.error;
+                });
+            });
+        if (!lc.deferTimer->isActive()) {
+            // Consul: interval/2 + a random stagger within the interval.
+            const qint64 d = m_opts.checkUpdateIntervalMs;
+            lc.deferTimer->start(d / 2 + random(d));
+        }
+        done(api::AgentResult::ok());
+        return;
+    }
+    c.status = status;
+    c.output = output;
+    trackCritical(lc);
+    writeCheck(checkId, std::move(done));
+}
+
+void LocalState::writeCheck(const QString &checkId, Done done)
+{
+    auto it = m_checks.find(checkId);
+    if (it == m_checks.end()) {
+        done(api::AgentResult::ok());
+        return;
+    }
+    if (it->second.deferTimer)
+        it->second.deferTimer->stop();  // this write carries the latest output too
+    write({registerCommand(std::nullopt, {it->second.check})}, std::move(done));
+}
+
+void LocalState::reap()
+{
+    // agent.reapServicesInternal: a service goes once one of its checks has been critical for
+    // longer than DeregisterCriticalServiceAfter (raised to check_deregister_interval_min).
+    QStringList doomed;
+    const qint64 now = m_timers->nowMs();
+    for (const auto &[id, lc] : m_checks) {
+        const qint64 afterNs = lc.check.definition.deregisterCriticalServiceAfter;
+        if (lc.check.serviceId.isEmpty() || afterNs <= 0 || lc.criticalSinceMs < 0)
+            continue;
+        const qint64 afterMs = std::max(afterNs / 1000000, m_opts.deregisterIntervalMinMs);
+        if (now - lc.criticalSinceMs > afterMs && !doomed.contains(lc.check.serviceId))
+            doomed.append(lc.check.serviceId);
+    }
+    for (const QString &serviceId : doomed) {
+        qCInfo(lcLocal).noquote() << QStringLiteral("removed service \"%1\": a check was critical for too long").arg(serviceId);
+        deregisterService(serviceId, [serviceId](const api::AgentResult &r) {
+            if (r.status != 200)
+                qCWarning(lcLocal) << "could not deregister critical service" << serviceId << ":" << r.error;
+        });
+    }
 }
 
 void LocalState::armTtl(const QString &checkId)
@@ -107,13 +253,9 @@ void LocalState::armTtl(const QString &checkId)
     if (it == m_checks.end() || it->second.check.definition.ttl <= 0)
         return;
     LocalCheck &lc = it->second;
-    if (!lc.ttlTimer) {
-        lc.ttlTimer = std::make_unique<QTimer>();
-        lc.ttlTimer->setSingleShot(true);
-        connect(lc.ttlTimer.get(), &QTimer::timeout, this, [this, checkId]() { onTtlExpired(checkId); });
-    }
-    const qint64 ms = std::max<qint64>(1, lc.check.definition.ttl / 1000000);
-    lc.ttlTimer->start(int(std::min<qint64>(ms, std::numeric_limits<int>::max())));
+    if (!lc.ttlTimer)
+        lc.ttlTimer = m_timers->makeTimer([this, checkId]() { onTtlExpired(checkId); });
+    lc.ttlTimer->start(std::max<qint64>(1, lc.check.definition.ttl / 1000000));
 }
 
 void LocalState::onTtlExpired(const QString &checkId)
@@ -121,14 +263,16 @@ void LocalState::onTtlExpired(const QString &checkId)
     auto it = m_checks.find(checkId);
     if (it == m_checks.end())
         return;
-    model::Check &c = it->second.check;
-    if (c.status == model::status::Critical && c.output == QLatin1String("TTL expired"))
-        return;
-    qCInfo(lcLocal) << "check" << checkId << "TTL expired; marking critical";
-    c.status = model::status::Critical;
-    c.output = QStringLiteral("TTL expired");
-    std::optional<model::Service> svc;
-    write({registerCommand(std::nullopt, {c})}, [checkId](const api::AgentResult &r) {
+    const model::Check &c = it->second.check;
+    // checks.CheckTTL.getExpiredOutput: the last output is kept after the notice.
+    QString output = QStringLiteral("TTL expired");
+    if (!c.output.isEmpty() && !c.output.startsWith(output))
+        output = QStringLiteral("TTL expired (last output before timeout follows): ") + c.output;
+    else if (c.output.startsWith(output))
+        output = c.output;
+    if (c.status != model::status::Critical)
+        qCInfo(lcLocal) << "check" << checkId << "TTL expired; marking critical";
+    updateCheck(checkId, model::status::Critical, output, [checkId](const api::AgentResult &r) {
         if (r.status != 200)
             qCWarning(lcLocal) << "could not record TTL expiry of" << checkId << ":" << r.error;
     });
@@ -173,14 +317,18 @@ void LocalState::registerService(const json::AgentServiceRegistration &reg, bool
                 stale.append(id);
         }
         for (const QString &id : stale) {
-            m_checks.erase(id);
+            removeLocalCheck(id);
+            m_persist.removeCheck(id);
             cmds.append(deregisterCheckCommand(id));
         }
     }
-    // Existing checks keep their current status unless the registration gives one.
+    m_persist.saveService(svc);
+    // A check registered again keeps its current status and output (agent.addServiceInternal's
+    // snapshot), so re-registering a service does not flap it to critical.
     for (model::Check &c : checks) {
+        m_persist.saveCheck(c);
         auto existing = m_checks.find(c.checkId);
-        if (existing != m_checks.end() && c.type == QLatin1String("ttl") && existing->second.check.type == c.type) {
+        if (existing != m_checks.end() && existing->second.check.type == c.type) {
             c.status = existing->second.check.status;
             c.output = existing->second.check.output;
         }
@@ -207,11 +355,15 @@ void LocalState::deregisterService(const QString &id, Done done)
         return;
     }
     m_services.remove(id);
-    for (auto it = m_checks.begin(); it != m_checks.end();) {
-        if (it->second.check.serviceId == id)
-            it = m_checks.erase(it);
-        else
-            ++it;
+    m_persist.removeService(id);
+    QStringList gone;
+    for (const auto &[checkId, lc] : m_checks) {
+        if (lc.check.serviceId == id)
+            gone.append(checkId);
+    }
+    for (const QString &checkId : gone) {
+        removeLocalCheck(checkId);
+        m_persist.removeCheck(checkId);
     }
     write({deregisterServiceCommand(id)}, std::move(done));
 }
@@ -225,6 +377,7 @@ void LocalState::registerCheck(const json::AgentCheckRegistration &reg, Done don
         done(fail(status, error));
         return;
     }
+    m_persist.saveCheck(*c);
     addCheck(*c);
     std::optional<model::Service> svc;
     if (!c->serviceId.isEmpty())
@@ -234,10 +387,12 @@ void LocalState::registerCheck(const json::AgentCheckRegistration &reg, Done don
 
 void LocalState::deregisterCheck(const QString &id, Done done)
 {
-    if (m_checks.erase(id) == 0) {
+    if (m_checks.find(id) == m_checks.end()) {
         done(api::AgentResult::ok());
         return;
     }
+    removeLocalCheck(id);
+    m_persist.removeCheck(id);
     write({deregisterCheckCommand(id)}, std::move(done));
 }
 
@@ -248,22 +403,17 @@ void LocalState::updateTtlCheck(const QString &id, const QString &status, const 
         done(fail(500, QStringLiteral("CheckID \"%1\" does not have associated TTL").arg(id)));
         return;
     }
-    model::Check &c = it->second.check;
-    int limit = m_opts.outputMaxSize;
-    if (c.definition.outputMaxSize > 0)
-        limit = std::min(limit, c.definition.outputMaxSize);
+    const model::Check &c = it->second.check;
+    const int limit = checkOutputLimit(m_opts.outputMaxSize, c.definition);
     QString out = output;
     if (out.toUtf8().size() > limit)
         out = QString::fromUtf8(output.toUtf8().left(limit));
     armTtl(id);
-    if (c.status == status && c.output == out) {
-        done(api::AgentResult::ok());  // nothing changed: no write to the log
-        return;
-    }
-    c.status = status;
-    c.output = out;
-    std::optional<model::Service> svc;
-    write({registerCommand(std::nullopt, {c})}, std::move(done));
+    updateCheck(id, status, out, std::move(done));
+    // The TTL state outlives a restart (checks/state/); the check may be gone if the write failed.
+    it = m_checks.find(id);
+    if (it != m_checks.end())
+        m_persist.saveCheckState(it->second.check, it->second.check.definition.ttl / 1000000);
 }
 
 void LocalState::setNodeMaintenance(bool enable, const QString &reason, Done done)
@@ -281,6 +431,7 @@ void LocalState::setNodeMaintenance(bool enable, const QString &reason, Done don
                   : reason;
     c.status = model::status::Critical;
     c.type = QStringLiteral("maintenance");
+    m_persist.saveCheck(c);
     addCheck(c);
     write({registerCommand(std::nullopt, {c})}, std::move(done));
 }
@@ -309,8 +460,52 @@ void LocalState::setServiceMaintenance(const QString &serviceId, bool enable, co
     c.serviceName = svc->service;
     c.serviceTags = svc->tags;
     c.type = QStringLiteral("maintenance");
+    m_persist.saveCheck(c);
     addCheck(c);
     write({registerCommand(*svc, {c})}, std::move(done));
+}
+
+QStringList LocalState::restore()
+{
+    AgentPersistence::Loaded loaded = m_persist.load();
+    QStringList warnings = loaded.warnings;
+    for (model::Service &svc : loaded.services)
+        m_services.insert(svc.id, svc);
+    QMap<QString, QList<model::Check>> byService;  // "" = node-level checks
+    for (model::Check &c : loaded.checks) {
+        if (!c.serviceId.isEmpty() && !m_services.contains(c.serviceId)) {
+            warnings.append(QStringLiteral("check \"%1\" belongs to the unknown service \"%2\"; ignored")
+                                .arg(c.checkId, c.serviceId));
+            continue;
+        }
+        if (c.type == QLatin1String("script") && !m_opts.enableScriptChecks) {
+            warnings.append(QStringLiteral("check \"%1\" is a script check and scripts are disabled; ignored").arg(c.checkId));
+            continue;
+        }
+        // The node may have been renamed; the service may have new tags.
+        c.node = m_opts.node.name;
+        if (!c.serviceId.isEmpty()) {
+            c.serviceName = m_services.value(c.serviceId).service;
+            c.serviceTags = m_services.value(c.serviceId).tags;
+        }
+        byService[c.serviceId].append(c);
+        addCheck(c);
+    }
+    QList<state::Command> cmds;
+    for (const model::Service &svc : std::as_const(m_services))
+        cmds.append(registerCommand(svc, byService.value(svc.id)));
+    if (byService.contains(QString()))
+        cmds.append(registerCommand(std::nullopt, byService.value(QString())));
+    const qsizetype services = m_services.size(), checks = m_checks.size();
+    write(cmds, [services, checks](const api::AgentResult &r) {
+        if (r.status != 200)
+            qCWarning(lcLocal).noquote() << "could not restore the saved services and checks:" << r.error;
+        else if (services + checks > 0)
+            qCInfo(lcLocal).noquote() << QStringLiteral("restored %1 services and %2 checks from the data dir").arg(services).arg(checks);
+    });
+    for (const QString &w : std::as_const(warnings))
+        qCWarning(lcLocal).noquote() << w;
+    return warnings;
 }
 
 state::Command LocalState::registerCommand(const std::optional<model::Service> &service,
