@@ -126,6 +126,9 @@ bool Agent::start(QString *error)
     LocalState::Options lo;
     lo.node = NodeIdentity{m_config.nodeName, m_nodeId, m_config.advertiseAddr, m_config.datacenter, m_config.nodeMeta};
     lo.enableScriptChecks = m_config.enableScriptChecks;
+    lo.outputMaxSize = int(m_config.checkOutputMaxSize);
+    lo.checkUpdateIntervalMs = m_config.checkUpdateIntervalMs;
+    lo.dataDir = m_config.dataDir;  // API registrations persist here and come back on restart
     m_local = std::make_unique<LocalState>(
         lo, *m_log, [this]() { return selfJson(); }, [this]() { return membersList(); });
 
@@ -142,6 +145,7 @@ bool Agent::start(QString *error)
     m_api = std::make_unique<api::HttpApi>(ctx);
 
     registerSelf();
+    m_local->restore();  // before the HTTP API answers, so a restart shows the saved services at once
 
     if (m_config.httpPort >= 0) {
         net::HttpParserLimits limits;

@@ -144,6 +144,12 @@ bool applyJsonConfig(AgentConfig &cfg, const QJsonObject &obj, const QString &so
         } else if (key == QLatin1String("enable_script_checks")) {
             if (!jsonBool(v, key, &cfg.enableScriptChecks, &err))
                 return fail(err);
+        } else if (key == QLatin1String("check_update_interval")) {
+            if (!jsonDurationMs(v, key, &cfg.checkUpdateIntervalMs, &err))
+                return fail(err);
+        } else if (key == QLatin1String("check_output_max_size")) {
+            if (!jsonInt(v, key, 1, &cfg.checkOutputMaxSize, &err))
+                return fail(err);
         } else if (key == QLatin1String("ports")) {
             if (!v.isObject())
                 return fail(QStringLiteral("ports must be an object"));

@@ -32,6 +32,8 @@ struct AgentConfig {
     QMap<QString, QString> nodeMeta;
     QStringList retryJoin;
     bool enableScriptChecks = false;
+    qint64 checkUpdateIntervalMs = 300000;  // check_update_interval; 0 = write every output change
+    qint64 checkOutputMaxSize = 4096;       // check_output_max_size
     qint64 kvMaxValueSize = 524288;
     qint64 defaultQueryTimeMs = 300000;
     qint64 maxQueryTimeMs = 600000;
