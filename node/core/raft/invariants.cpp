@@ -93,8 +93,14 @@ QStringList Invariants::checkLeaderCompleteness(const RaftCore &core)
     // Leader Completeness (§5.4): a leader of term T holds every entry committed before T.
     QStringList out;
     const RaftLog &log = core.log();
-    for (auto it = m_committed.upper_bound(log.snapshot().index.value); it != m_committed.end();
-         ++it) {
+    // Incremental: per leader and term, only entries committed since the last look.
+    auto &[checkedTerm, checkedUpTo] = m_leaderChecked[core.id()];
+    quint64 from = log.snapshot().index.value;
+    if (checkedTerm == core.term())
+        from = std::max(from, checkedUpTo);
+    checkedTerm = core.term();
+    checkedUpTo = m_committed.empty() ? 0 : m_committed.rbegin()->first;
+    for (auto it = m_committed.upper_bound(from); it != m_committed.end(); ++it) {
         if (it->second.termBound >= core.term())
             continue;
         const Entry *e = log.entry(LogIndex{it->first});

@@ -62,6 +62,7 @@ private:
     std::map<quint64, Committed> m_committed;               // index → committed entry
     std::map<quint64, Entry> m_applied;                     // index → applied entry
     std::map<quint64, NodeId> m_leaders;                    // term → leader
+    std::map<NodeId, std::pair<Term, quint64>> m_leaderChecked;  // completeness checked up to
 };
 
 }  // namespace conclave::raft
