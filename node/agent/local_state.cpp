@@ -114,6 +114,7 @@ std::optional<model::Check> LocalState::makeCheck(const json::AgentCheckRegistra
         return std::nullopt;
     }
     if (c.type == QLatin1String("script") && !m_opts.enableScriptChecks) {
+        *status = 500;  // a plain error from agent.addCheck: Consul's HTTP layer answers 500
         *error = QStringLiteral("Scripts are disabled on this agent from remote calls; to enable, configure "
                                 "'enable_script_checks' to true");
         return std::nullopt;

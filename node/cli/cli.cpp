@@ -17,6 +17,7 @@ const char kUsage[] =
     "    catalog    Interact with the catalog\n"
     "    kv         Interact with the key-value store\n"
     "    members    Lists the members of a Conclave cluster\n"
+    "    services   Interact with services\n"
     "    version    Prints the Conclave version\n"
     "\n"
     "Commands talk to the agent at -http-addr, CONSUL_HTTP_ADDR or http://127.0.0.1:8500.\n";
@@ -91,6 +92,8 @@ int runCli(const QStringList &args, const CliIo &io)
         return runCatalog(rest, io);
     if (verb == u"members")
         return runMembers(rest, io);
+    if (verb == u"services")
+        return runServices(rest, io);
     if (verb == u"version" || verb == u"-version" || verb == u"--version" || verb == u"-v")
         return runVersion(rest, io);
     if (verb != u"help" && verb != u"-h" && verb != u"--help" && verb != u"-help")

@@ -52,6 +52,8 @@ std::optional<quint64> ParsedFlags::unsignedValue(const QString &name, QString *
 void ParsedFlags::set(const QString &name, const QString &value, bool explicitly)
 {
     m_values.insert(name, value);
+    if (explicitly)
+        m_all[name].append(value);
     if (explicitly && !m_set.contains(name))
         m_set.append(name);
 }

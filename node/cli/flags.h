@@ -34,10 +34,14 @@ public:
     /// An unsigned flag; nullopt (and an error text) when not a decimal integer.
     std::optional<quint64> unsignedValue(const QString &name, QString *error) const;
 
+    /// Every value given for a repeatable flag (`-tag a -tag b`), in order; empty if never given.
+    QStringList values(const QString &name) const { return m_all.value(name); }
+
     void set(const QString &name, const QString &value, bool explicitly);
 
 private:
     QMap<QString, QString> m_values;
+    QMap<QString, QStringList> m_all;
     QStringList m_set;
 };
 

@@ -420,7 +420,7 @@ private slots:
         Harness off;
         const char *body = "{\"Name\":\"disk\",\"Args\":[\"/bin/true\"],\"Interval\":\"10s\"}";
         const api::AgentResult refused = off.registerCheck(body);
-        QCOMPARE(refused.status, 400);
+        QCOMPARE(refused.status, 500);
         QCOMPARE(refused.error, QStringLiteral("Scripts are disabled on this agent from remote calls; to enable, "
                                                "configure 'enable_script_checks' to true"));
         QVERIFY(!off.check(QStringLiteral("disk")).has_value());
