@@ -21,8 +21,10 @@ namespace detail {
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 public:
     HttpConnection(QTcpSocket *socket, const HttpServer::Handler *handler, HttpParserLimits limits,
-                   std::function<void(HttpConnection *)> onFinished)
-        : m_socket(socket), m_handler(handler), m_parser(limits), m_onFinished(std::move(onFinished))
+                   std::function<void(HttpConnection *)> onFinished,
+                   const HttpServer::UpgradeHandler *upgrade = nullptr)
+        : m_socket(socket), m_handler(handler), m_parser(limits), m_onFinished(std::move(onFinished)),
+          m_upgrade(upgrade && *upgrade ? upgrade : nullptr)
     {
         QHostAddress peer = socket->peerAddress();
         bool mapped = false;
@@ -40,6 +42,9 @@ public:
 
 private:
     void processInput();
+    /// First bytes of the connection: false while an upgrade is still possible and the head is
+    /// incomplete (wait for more); true once the connection is HTTP or has been handed over.
+    bool maybeUpgrade();
     bool isPaused() const;
     void closeSlots(bool runCallbacks);
 
@@ -55,6 +60,7 @@ private:
     bool m_processing = false;      // inside processInput(): batch writes, no re-entry
     bool m_continuePending = false; // send "100 Continue" once earlier answers are out
     bool m_paused = false;          // reading stopped by backpressure; resume when drained
+    const HttpServer::UpgradeHandler *m_upgrade;  // null once decided (or when none is set)
 };
 
 }  // namespace detail
@@ -113,9 +119,48 @@ bool HttpConnection::isPaused() const
         || (m_socket && m_socket->bytesToWrite() > HttpServer::kMaxUnsentBytes);
 }
 
+bool HttpConnection::maybeUpgrade()
+{
+    constexpr qsizetype kMaxHead = 16 * 1024;
+    const QByteArray head = m_socket->peek(kMaxHead);
+    if (!QByteArrayView("GET ").startsWith(head.left(4))) {
+        m_upgrade = nullptr;  // not a GET: plain HTTP
+        return true;
+    }
+    if (head.size() < 4)
+        return false;
+    const qsizetype end = head.indexOf("\r\n\r\n");
+    if (end < 0 && head.size() < kMaxHead)
+        return false;  // wait for the rest of the head
+    const HttpServer::UpgradeHandler *upgrade = m_upgrade;
+    m_upgrade = nullptr;
+    if (end < 0)
+        return true;
+    // The callee may emit readyRead (QWebSocketServer does): keep processInput() out meanwhile.
+    m_processing = true;
+    const bool taken = (*upgrade)(m_socket, head.left(end + 4));
+    m_processing = false;
+    if (!taken)
+        return true;
+    // Handed over: forget the socket without touching its bytes or closing it.
+    QTcpSocket *socket = m_socket;
+    m_socket = nullptr;
+    QObject::disconnect(socket, nullptr, socket, nullptr);  // only our own connections (context = socket)
+    m_finished = true;
+    closeSlots(false);
+    if (m_onFinished) {
+        auto cb = std::move(m_onFinished);
+        m_onFinished = nullptr;
+        cb(this);
+    }
+    return true;
+}
+
 void HttpConnection::processInput()
 {
     if (m_finished || m_processing || !m_socket)
+        return;
+    if (m_upgrade && (!maybeUpgrade() || m_finished))
         return;
     auto self = shared_from_this();  // a handler may end the connection under our feet
     m_processing = true;
@@ -321,6 +366,7 @@ void HttpResponder::onClosed(std::function<void()> cb) const
 class HttpServer::Impl {
 public:
     Handler handler;
+    UpgradeHandler upgrade;
     HttpParserLimits limits;
     QTcpServer *tcp = nullptr;  // child of the HttpServer
     QHash<detail::HttpConnection *, std::shared_ptr<detail::HttpConnection>> connections;
@@ -339,7 +385,7 @@ void HttpServer::Impl::onNewConnection()
 {
     while (QTcpSocket *socket = tcp->nextPendingConnection()) {
         auto conn = std::make_shared<detail::HttpConnection>(
-            socket, &handler, limits, [this](detail::HttpConnection *c) { connections.remove(c); });
+            socket, &handler, limits, [this](detail::HttpConnection *c) { connections.remove(c); }, &upgrade);
         connections.insert(conn.get(), conn);
         conn->start();
     }
@@ -352,6 +398,11 @@ HttpServer::HttpServer(Handler handler, HttpParserLimits limits, QObject *parent
     d->limits = limits;
     d->tcp = new QTcpServer(this);
     connect(d->tcp, &QTcpServer::newConnection, this, [this] { d->onNewConnection(); });
+}
+
+void HttpServer::setUpgradeHandler(UpgradeHandler handler)
+{
+    d->upgrade = std::move(handler);
 }
 
 HttpServer::~HttpServer()

@@ -9,9 +9,9 @@
 // reference). HEAD requests reach the handler with method "HEAD"; answer as for GET, the server
 // drops the body and keeps its Content-Length.
 //
-// Not done here: TLS, response compression, idle timeouts. WebSocket upgrades are a later hook:
-// the connection can peek() the first request head before feeding the parser and hand the socket,
-// unread, to QWebSocketServer::handleConnection (ARCHITECTURE.md).
+// Not done here: TLS, response compression, idle timeouts. WebSocket upgrades go through
+// setUpgradeHandler(): the connection peek()s the first request head before feeding the parser and
+// can hand the socket, unread, to QWebSocketServer::handleConnection (ARCHITECTURE.md).
 
 #include "net/http_parser.h"
 #include "net/http_types.h"
@@ -22,6 +22,7 @@
 #include <memory>
 
 class QTcpServer;
+class QTcpSocket;
 
 namespace conclave::net {
 
@@ -62,6 +63,13 @@ public:
 
     explicit HttpServer(Handler handler, HttpParserLimits limits = {}, QObject *parent = nullptr);
     ~HttpServer() override;
+
+    /// Upgrade hook (the viewer stream's WebSocket): called once per connection whose first bytes
+    /// are a GET, with the complete request head peeked but not read. Returning true hands the
+    /// socket over, unread (e.g. to QWebSocketServer::handleConnection): this server forgets it and
+    /// the callee owns it. Returning false serves the connection as plain HTTP.
+    using UpgradeHandler = std::function<bool(QTcpSocket *socket, const QByteArray &peeked)>;
+    void setUpgradeHandler(UpgradeHandler handler);
 
     /// Listens on address:port (port 0 = any free port). False + error text on failure, e.g.
     /// "cannot listen on 127.0.0.1:8500: address already in use".

@@ -1,0 +1,413 @@
+// The viewer stream end to end over loopback: a real HttpServer with the upgrade hook, a real
+// StateStore written through WriteTxn, and WebSocket clients (QWebSocket, or a raw TCP client
+// that stops reading to play a slow viewer).
+#include "api/viewer_stream.h"
+#include "core/state/catalog_ops.h"
+#include "core/state/kv_ops.h"
+#include "net/http_server.h"
+#include "shared/stream/messages.h"
+#include "unit/state/state_test_util.h"
+
+#include <QTcpSocket>
+#include <QWebSocket>
+#include <QtTest>
+
+#include <memory>
+
+using namespace conclave;
+using state::test::inTxn;
+
+namespace {
+
+/// A QWebSocket viewer that records every decoded message.
+class Viewer : public QObject {
+public:
+    explicit Viewer(quint16 port)
+    {
+        connect(&ws, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+            QString error;
+            auto m = stream::decode(text.toUtf8(), &error);
+            QVERIFY2(m, qPrintable(error));
+            messages.append(*m);
+        });
+        ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/v1/stream").arg(port)));
+    }
+    void subscribe(const stream::Subscribe &s) { ws.sendTextMessage(QString::fromUtf8(stream::encode(s))); }
+    QList<stream::Message> ofTopic(stream::Topic t) const
+    {
+        QList<stream::Message> out;
+        for (const auto &m : messages)
+            if ((m.type == stream::MessageType::Snapshot && m.snapshot.topic == t)
+                || (m.type == stream::MessageType::Change && m.change.topic == t))
+                out.append(m);
+        return out;
+    }
+    QWebSocket ws;
+    QList<stream::Message> messages;
+};
+
+stream::TopicRequest topic(stream::Topic t, const QString &prefix = {}, quint64 from = 0)
+{
+    return stream::TopicRequest{t, prefix, from};
+}
+
+model::Check ttlCheck(const QString &node, const QString &id, const QString &status)
+{
+    model::Check c;
+    c.node = node;
+    c.checkId = id;
+    c.name = id;
+    c.status = status;
+    return c;
+}
+
+/// A raw WebSocket client over QTcpSocket, so the test decides when bytes are read.
+class RawClient {
+public:
+    bool connectAndUpgrade(quint16 port)
+    {
+        sock.connectToHost(QHostAddress::LocalHost, port);
+        sock.write("GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        return QTest::qWaitFor([&] {
+            buffer += sock.readAll();
+            const qsizetype end = buffer.indexOf("\r\n\r\n");
+            if (end < 0)
+                return false;
+            ok = buffer.startsWith("HTTP/1.1 101");
+            buffer.remove(0, end + 4);
+            return true;
+        }, 5000) && ok;
+    }
+    void sendText(const QByteArray &payload)
+    {
+        QByteArray frame;
+        frame.append(char(0x81));
+        const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+        if (payload.size() < 126) {
+            frame.append(char(0x80 | payload.size()));
+        } else {
+            frame.append(char(0x80 | 126));
+            frame.append(char((payload.size() >> 8) & 0xff));
+            frame.append(char(payload.size() & 0xff));
+        }
+        frame.append(mask, 4);
+        for (qsizetype i = 0; i < payload.size(); ++i)
+            frame.append(char(payload[i] ^ mask[i % 4]));
+        sock.write(frame);
+    }
+    /// Parses every complete text message received so far.
+    void pump()
+    {
+        buffer += sock.readAll();
+        for (;;) {
+            if (buffer.size() < 2)
+                return;
+            const quint8 b0 = quint8(buffer[0]), b1 = quint8(buffer[1]);
+            qsizetype pos = 2;
+            quint64 len = b1 & 0x7f;
+            if (len == 126) {
+                if (buffer.size() < 4)
+                    return;
+                len = (quint64(quint8(buffer[2])) << 8) | quint8(buffer[3]);
+                pos = 4;
+            } else if (len == 127) {
+                if (buffer.size() < 10)
+                    return;
+                len = 0;
+                for (int i = 0; i < 8; ++i)
+                    len = (len << 8) | quint8(buffer[2 + i]);
+                pos = 10;
+            }
+            if (quint64(buffer.size() - pos) < len)
+                return;
+            partial += buffer.mid(pos, qsizetype(len));
+            buffer.remove(0, pos + qsizetype(len));
+            const int opcode = b0 & 0x0f;
+            if (opcode == 8) {
+                closed = true;
+                continue;
+            }
+            if (b0 & 0x80) {
+                if (opcode == 1 || opcode == 0)
+                    texts.append(partial);
+                partial.clear();
+            }
+        }
+    }
+    QTcpSocket sock;
+    QByteArray buffer, partial;
+    QList<QByteArray> texts;
+    bool ok = false;
+    bool closed = false;
+};
+
+}  // namespace
+
+class TestViewerStream : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<state::StateStore> m_store;
+    std::unique_ptr<api::ViewerStream> m_stream;
+    std::unique_ptr<net::HttpServer> m_http;
+    quint64 m_index = 10;
+
+    void startServer(api::ViewerStreamLimits limits = {})
+    {
+        api::ViewerStreamContext ctx;
+        ctx.store = m_store.get();
+        ctx.leaderNode = [] { return QStringLiteral("n1"); };
+        m_stream = std::make_unique<api::ViewerStream>(ctx, limits);
+        m_http = std::make_unique<net::HttpServer>([](const net::HttpRequest &, net::HttpResponder r) {
+            r.send(net::HttpResponse::text(404, "not found"));
+        });
+        api::ViewerStream *s = m_stream.get();
+        m_http->setUpgradeHandler([s](QTcpSocket *socket, const QByteArray &peeked) { return s->handleUpgrade(socket, peeked); });
+        QString error;
+        QVERIFY2(m_http->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
+    }
+    quint64 put(const QString &key, const QByteArray &value)
+    {
+        const quint64 at = ++m_index;
+        inTxn(*m_store, at, [&](state::WriteTxn &t) { state::kvSet(t, state::test::kv(key, value)); });
+        return at;
+    }
+    quint64 registerNodeWithCheck(const QString &node, const QString &status)
+    {
+        const quint64 at = ++m_index;
+        model::RegisterRequest r = state::test::reg(node);
+        r.checks.append(ttlCheck(node, QStringLiteral("ttl"), status));
+        const QString err = inTxn(*m_store, at, [&](state::WriteTxn &t) { return state::catalogEnsureRegistration(t, r); });
+        if (!err.isEmpty())
+            qWarning() << err;
+        return at;
+    }
+
+private slots:
+    void init()
+    {
+        m_store = std::make_unique<state::StateStore>();
+        m_index = 10;
+    }
+    void cleanup()
+    {
+        m_http.reset();
+        m_stream.reset();
+        m_store.reset();
+    }
+
+    void upgradeDetection_data()
+    {
+        QTest::addColumn<QByteArray>("head");
+        QTest::addColumn<bool>("stream");
+        QTest::newRow("websocket on /v1/stream")
+            << QByteArray("GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n") << true;
+        QTest::newRow("header case and query ignored")
+            << QByteArray("GET /v1/stream?x=1 HTTP/1.1\r\nUPGRADE:  WebSocket\r\n\r\n") << true;
+        QTest::newRow("other path") << QByteArray("GET /v1/kv/a HTTP/1.1\r\nUpgrade: websocket\r\n\r\n") << false;
+        QTest::newRow("no upgrade header") << QByteArray("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n") << false;
+        QTest::newRow("upgrade after the head") << QByteArray("GET /v1/stream HTTP/1.1\r\n\r\nUpgrade: websocket\r\n") << false;
+        QTest::newRow("POST") << QByteArray("POST /v1/stream HTTP/1.1\r\nUpgrade: websocket\r\n\r\n") << false;
+        QTest::newRow("h2c upgrade") << QByteArray("GET /v1/stream HTTP/1.1\r\nUpgrade: h2c\r\n\r\n") << false;
+    }
+    void upgradeDetection()
+    {
+        QFETCH(QByteArray, head);
+        QFETCH(bool, stream);
+        QCOMPARE(api::ViewerStream::isStreamUpgrade(head), stream);
+    }
+
+    void plainHttpStillServedNextToTheStream()
+    {
+        startServer();
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, m_http->port());
+        s.write("GET /v1/kv/x HTTP/1.1\r\nHost: a\r\n\r\n");
+        QByteArray got;
+        QTRY_VERIFY_WITH_TIMEOUT((got += s.readAll()).contains("not found"), 5000);
+        QVERIFY(got.startsWith("HTTP/1.1 404"));
+    }
+
+    void snapshotThenOrderedChanges()
+    {
+        const quint64 kvAt = put(QStringLiteral("app/a"), "1");
+        put(QStringLiteral("other/x"), "0");
+        const quint64 nodeAt = registerNodeWithCheck(QStringLiteral("n1"), model::status::Passing);
+        startServer();
+        Viewer v(m_http->port());
+        QTRY_VERIFY_WITH_TIMEOUT(v.ws.state() == QAbstractSocket::ConnectedState, 5000);
+        v.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/")), topic(stream::Topic::Checks),
+                                       topic(stream::Topic::Nodes), topic(stream::Topic::Datacenters)},
+                                      {}});
+        QTRY_COMPARE_WITH_TIMEOUT(v.messages.size(), 4, 5000);
+
+        const auto kv = v.ofTopic(stream::Topic::Kv);
+        QCOMPARE(kv.size(), 1);
+        QCOMPARE(kv[0].type, stream::MessageType::Snapshot);
+        QCOMPARE(kv[0].snapshot.index, kvAt);
+        QCOMPARE(kv[0].snapshot.prefix, QStringLiteral("app/"));
+        QCOMPARE(kv[0].snapshot.rows.size(), 1);  // other/x is outside the prefix
+        QCOMPARE(kv[0].snapshot.rows[0].toObject().value(QStringLiteral("Key")).toString(), QStringLiteral("app/a"));
+        QCOMPARE(kv[0].snapshot.rows[0].toObject().value(QStringLiteral("Value")).toString(), QStringLiteral("MQ=="));
+        const auto checks = v.ofTopic(stream::Topic::Checks);
+        QCOMPARE(checks[0].snapshot.index, nodeAt);
+        QCOMPARE(checks[0].snapshot.rows[0].toObject().value(QStringLiteral("Status")).toString(), QStringLiteral("passing"));
+        const auto dcs = v.ofTopic(stream::Topic::Datacenters);
+        QCOMPARE(dcs[0].snapshot.rows[0].toObject().value(QStringLiteral("Leader")).toString(), QStringLiteral("n1"));
+
+        // A KV write under the prefix, a check going critical, a write elsewhere, a delete.
+        const quint64 w1 = put(QStringLiteral("app/b"), "2");
+        QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Kv).size(), 2, 5000);
+        const quint64 w2 = registerNodeWithCheck(QStringLiteral("n1"), model::status::Critical);
+        QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Checks).size(), 2, 5000);
+        put(QStringLiteral("other/y"), "3");
+        const quint64 w3 = ++m_index;
+        inTxn(*m_store, w3, [](state::WriteTxn &t) { state::kvDelete(t, QStringLiteral("app/a")); });
+        QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Kv).size(), 3, 5000);
+
+        const auto kvAfter = v.ofTopic(stream::Topic::Kv);
+        QCOMPARE(kvAfter[1].type, stream::MessageType::Change);
+        QCOMPARE(kvAfter[1].change.index, w1);
+        QCOMPARE(kvAfter[1].change.upserts.size(), 1);
+        QCOMPARE(kvAfter[1].change.upserts[0].toObject().value(QStringLiteral("Key")).toString(), QStringLiteral("app/b"));
+        QVERIFY(kvAfter[1].change.deletes.isEmpty());
+        QCOMPARE(kvAfter[2].change.index, w3);  // other/y never woke the app/ subscription
+        QVERIFY(kvAfter[2].change.upserts.isEmpty());
+        QCOMPARE(kvAfter[2].change.deletes, QStringList{QStringLiteral("app/a")});
+
+        const auto checkChange = v.ofTopic(stream::Topic::Checks)[1];
+        QCOMPARE(checkChange.type, stream::MessageType::Change);
+        QCOMPARE(checkChange.change.index, w2);
+        QCOMPARE(checkChange.change.upserts.size(), 1);
+        QCOMPARE(checkChange.change.upserts[0].toObject().value(QStringLiteral("Status")).toString(), QStringLiteral("critical"));
+
+        // Indexes only grow, message by message, within each topic.
+        for (stream::Topic t : {stream::Topic::Kv, stream::Topic::Checks}) {
+            quint64 last = 0;
+            for (const auto &m : v.ofTopic(t)) {
+                const quint64 idx = m.type == stream::MessageType::Snapshot ? m.snapshot.index : m.change.index;
+                QVERIFY2(idx > last, "indexes must increase");
+                last = idx;
+            }
+        }
+    }
+
+    void resume_data()
+    {
+        QTest::addColumn<int>("fromOffset");  // fromIndex relative to the index last seen
+        QTest::addColumn<bool>("reload");
+        QTest::newRow("last index seen: no reload") << 0 << false;
+        QTest::newRow("index from a newer agent: no reload") << 5 << false;
+        QTest::newRow("older index: fresh snapshot") << -1 << true;
+        QTest::newRow("no index: fresh snapshot") << -1000 << true;
+    }
+    void resume()
+    {
+        QFETCH(int, fromOffset);
+        QFETCH(bool, reload);
+        put(QStringLiteral("app/a"), "1");
+        startServer();
+        quint64 seen = 0;
+        {
+            Viewer v(m_http->port());
+            QTRY_VERIFY_WITH_TIMEOUT(v.ws.state() == QAbstractSocket::ConnectedState, 5000);
+            v.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/"))}, {}});
+            QTRY_COMPARE_WITH_TIMEOUT(v.messages.size(), 1, 5000);
+            seen = v.messages[0].snapshot.index;
+            v.ws.close();
+            QTRY_COMPARE_WITH_TIMEOUT(m_stream->clientCount(), 0, 5000);
+        }
+        const quint64 from = fromOffset <= -1000 ? 0 : quint64(qint64(seen) + fromOffset);
+        Viewer v(m_http->port());
+        QTRY_VERIFY_WITH_TIMEOUT(v.ws.state() == QAbstractSocket::ConnectedState, 5000);
+        // The datacenters snapshot (sent after the kv topic's answer) proves the subscription is live.
+        v.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/"), from), topic(stream::Topic::Datacenters)}, {}});
+        QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Datacenters).size(), 1, 5000);
+        QCOMPARE(v.ofTopic(stream::Topic::Kv).size(), reload ? 1 : 0);
+        if (reload) {
+            QCOMPARE(v.ofTopic(stream::Topic::Kv)[0].type, stream::MessageType::Snapshot);
+            QCOMPARE(v.ofTopic(stream::Topic::Kv)[0].snapshot.index, seen);
+            QCOMPARE(v.ofTopic(stream::Topic::Kv)[0].snapshot.rows.size(), 1);
+        }
+        const quint64 w = put(QStringLiteral("app/b"), "2");
+        QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Kv).size(), reload ? 2 : 1, 5000);
+        const stream::Message last = v.ofTopic(stream::Topic::Kv).last();
+        QCOMPARE(last.type, stream::MessageType::Change);
+        QCOMPARE(last.change.index, w);
+        QCOMPARE(last.change.upserts.size(), 1);  // only the new key: the resumed state was complete
+        QCOMPARE(last.change.upserts[0].toObject().value(QStringLiteral("Key")).toString(), QStringLiteral("app/b"));
+    }
+
+    void slowReaderIsCoalescedAndEndsOnTheLatestState()
+    {
+        api::ViewerStreamLimits limits;
+        limits.maxUnsentBytes = 64 * 1024;
+        startServer(limits);
+        put(QStringLiteral("big"), "start");
+        RawClient c;
+        QVERIFY(c.connectAndUpgrade(m_http->port()));
+        c.sendText(stream::encode(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("big"))}, {}}));
+        QTRY_VERIFY_WITH_TIMEOUT((c.pump(), c.texts.size() == 1), 5000);
+
+        // Stop reading: Qt keeps at most this much, the kernel buffers fill, the agent's queue grows.
+        c.sock.setReadBufferSize(1024);
+        const int writes = 400;
+        const QByteArray blob(64 * 1024, 'x');
+        for (int i = 0; i < writes; ++i) {
+            put(QStringLiteral("big"), blob + QByteArray::number(i));
+            QCoreApplication::processEvents();  // let the agent flush between writes
+        }
+        const quint64 last = put(QStringLiteral("big"), "final");
+
+        c.sock.setReadBufferSize(0);
+        auto lastValue = [&]() -> QByteArray {
+            if (c.texts.isEmpty())
+                return {};
+            const auto m = stream::decode(c.texts.last(), nullptr);
+            if (!m || m->type != stream::MessageType::Change || m->change.upserts.isEmpty())
+                return {};
+            return QByteArray::fromBase64(m->change.upserts[0].toObject().value(QStringLiteral("Value")).toString().toLatin1());
+        };
+        QTRY_VERIFY_WITH_TIMEOUT((c.pump(), lastValue() == "final"), 20000);
+        const auto m = stream::decode(c.texts.last(), nullptr);
+        QCOMPARE(m->change.index, last);
+        qInfo("%d writes reached the slow viewer as %lld messages", writes + 1, qint64(c.texts.size() - 1));
+        QVERIFY2(c.texts.size() - 1 < writes / 2, "intermediate states must be coalesced");
+        QVERIFY(!c.closed);
+    }
+
+    void viewerStuckTooLongIsClosedWithAReason()
+    {
+        api::ViewerStreamLimits limits;
+        limits.maxUnsentBytes = 16 * 1024;
+        limits.slowClientTimeoutMs = 200;
+        startServer(limits);
+        RawClient c;
+        QVERIFY(c.connectAndUpgrade(m_http->port()));
+        c.sendText(stream::encode(stream::Subscribe{{topic(stream::Topic::Kv)}, {}}));
+        QTRY_VERIFY_WITH_TIMEOUT((c.pump(), c.texts.size() == 1), 5000);
+        QCOMPARE(m_stream->clientCount(), 1);
+        c.sock.setReadBufferSize(1024);
+        const QByteArray blob(256 * 1024, 'y');
+        for (int i = 0; i < 100 && m_stream->clientCount() == 1; ++i) {
+            put(QStringLiteral("k%1").arg(i), blob);
+            QCoreApplication::processEvents();
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(m_stream->clientCount(), 0, 15000);
+    }
+
+    void malformedSubscribeGetsAnError()
+    {
+        startServer();
+        Viewer v(m_http->port());
+        QTRY_VERIFY_WITH_TIMEOUT(v.ws.state() == QAbstractSocket::ConnectedState, 5000);
+        v.ws.sendTextMessage(QStringLiteral("{\"Type\":\"Subscribe\",\"Topics\":[{\"Topic\":\"weather\"}]}"));
+        QTRY_COMPARE_WITH_TIMEOUT(v.messages.size(), 1, 5000);
+        QCOMPARE(v.messages[0].type, stream::MessageType::Error);
+        QCOMPARE(v.messages[0].error.reason, QStringLiteral("unknown topic 'weather'"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestViewerStream)
+#include "tst_viewer_stream.moc"
