@@ -127,8 +127,14 @@ private:
         reply->deleteLater();
         const QVariant code = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
         if (!code.isValid()) {
-            finish(model::status::Critical,
-                   QStringLiteral("%1 \"%2\": %3").arg(goMethodOp(m_method), m_def.http, reply->errorString()));
+            // Go's wording for the common case, so scripts matching Consul's output keep working.
+            const QUrl url(m_def.http);
+            const QString why = reply->error() == QNetworkReply::ConnectionRefusedError
+                                    ? QStringLiteral("dial tcp %1:%2: connect: connection refused")
+                                          .arg(url.host())
+                                          .arg(url.port(url.scheme() == QLatin1String("https") ? 443 : 80))
+                                    : reply->errorString();
+            finish(model::status::Critical, QStringLiteral("%1 \"%2\": %3").arg(goMethodOp(m_method), m_def.http, why));
             return;
         }
         const int status = code.toInt();
@@ -208,8 +214,10 @@ public:
             abandon();
             finish(model::status::Passing, QStringLiteral("TCP connect %1: Success").arg(m_address));
         });
-        QObject::connect(m_socket, &QTcpSocket::errorOccurred, [this]() {
-            const QString why = m_socket->errorString();
+        QObject::connect(m_socket, &QTcpSocket::errorOccurred, [this](QAbstractSocket::SocketError error) {
+            const QString why = error == QAbstractSocket::ConnectionRefusedError
+                                    ? QStringLiteral("connect: connection refused")
+                                    : m_socket->errorString();
             abandon();
             finish(model::status::Critical, QStringLiteral("dial tcp %1: %2").arg(m_address, why));
         });

@@ -207,6 +207,7 @@ void LocalState::updateCheck(const QString &checkId, const QString &status, cons
         done(api::AgentResult::ok());
         return;
     }
+    qCInfo(lcLocal).noquote() << QStringLiteral("check \"%1\" is now %2").arg(checkId, status);
     c.status = status;
     c.output = output;
     trackCritical(lc);

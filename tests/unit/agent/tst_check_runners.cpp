@@ -222,7 +222,8 @@ private slots:
         probe->run(out.callback());
         QTRY_VERIFY_WITH_TIMEOUT(out.result.has_value(), 5000);
         QCOMPARE(out.result->status, model::status::Critical);
-        QVERIFY2(out.result->output.startsWith(QStringLiteral("Get \"%1\": ").arg(def.http)), qPrintable(out.result->output));
+        QCOMPARE(out.result->output, QStringLiteral("Get \"%1\": dial tcp %2: connect: connection refused")
+                                         .arg(def.http, def.http.mid(7).chopped(1)));
     }
 
     void httpProbeRunsAgain()
@@ -265,7 +266,7 @@ private slots:
         QTest::addColumn<QString>("address");
         QTest::addColumn<QString>("prefix");
         const QString closed = QStringLiteral("127.0.0.1:%1").arg(closedPort());
-        QTest::newRow("closed port") << closed << QStringLiteral("dial tcp %1: ").arg(closed);
+        QTest::newRow("closed port") << closed << QStringLiteral("dial tcp %1: connect: connection refused").arg(closed);
         QTest::newRow("no port") << QStringLiteral("127.0.0.1") << QStringLiteral("dial tcp 127.0.0.1: ");
     }
     void tcpClosedIsCritical()
