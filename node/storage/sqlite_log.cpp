@@ -10,6 +10,7 @@ namespace {
 
 const QString kCurrentTerm = QStringLiteral("currentTerm");
 const QString kVotedFor = QStringLiteral("votedFor");
+const QString kCommit = QStringLiteral("commit");
 
 QString sqlError(const QSqlError &e)
 {
@@ -104,7 +105,8 @@ bool SqliteLog::truncatePrefix(quint64 upToIndex, QString *error)
 bool SqliteLog::setHardState(const HardState &state, QString *error)
 {
     return setStableValues({{kCurrentTerm, QByteArray::number(state.currentTerm)},
-                            {kVotedFor, state.votedFor.toUtf8()}},
+                            {kVotedFor, state.votedFor.toUtf8()},
+                            {kCommit, QByteArray::number(state.commit)}},
                            error);
 }
 
@@ -131,6 +133,18 @@ bool SqliteLog::hardState(HardState *state, QString *error)
         return false;
     }
     state->votedFor = QString::fromUtf8(vote);
+    const QByteArray commit = stable(kCommit, &err);
+    if (!err.isEmpty()) {
+        if (error)
+            *error = err;
+        return false;
+    }
+    state->commit = commit.isEmpty() ? 0 : commit.toULongLong(&ok);
+    if (!ok) {
+        if (error)
+            *error = QStringLiteral("stored commit is not a number: %1").arg(QString::fromUtf8(commit));
+        return false;
+    }
     return true;
 }
 

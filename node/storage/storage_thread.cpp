@@ -14,6 +14,7 @@ StorageThread::StorageThread(StorageWorker::Config config, QObject *parent)
     connect(m_worker, &StorageWorker::storageFailed, this, &StorageThread::storageFailed);
     connect(m_worker, &StorageWorker::snapshotWritten, this, &StorageThread::snapshotWritten);
     connect(m_worker, &StorageWorker::snapshotFailed, this, &StorageThread::snapshotFailed);
+    connect(m_worker, &StorageWorker::hardStateSaved, this, &StorageThread::hardStateSaved);
     m_thread.start();
 }
 

@@ -50,6 +50,7 @@ signals:
     void storageFailed(const QString &text);
     void snapshotWritten(quint64 index, quint64 term);
     void snapshotFailed(const QString &text);
+    void hardStateSaved(quint64 term);
 
 private:
     template<typename F>

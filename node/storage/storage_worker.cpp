@@ -120,8 +120,11 @@ void StorageWorker::setHardState(const HardState &state)
     if (!checkWritable("setHardState"))
         return;
     QString why;
-    if (!m_log.setHardState(state, &why))
+    if (!m_log.setHardState(state, &why)) {
         fail(QStringLiteral("cannot save term %1 to %2: %3").arg(state.currentTerm).arg(m_db.filePath(), why));
+        return;
+    }
+    emit hardStateSaved(state.currentTerm);
 }
 
 void StorageWorker::truncateSuffix(quint64 fromIndex)

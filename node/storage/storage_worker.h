@@ -61,6 +61,8 @@ signals:
     void storageFailed(const QString &text);
     void snapshotWritten(quint64 index, quint64 term);
     void snapshotFailed(const QString &text);
+    /// setHardState() is durable (RaftNode sends votes only after this).
+    void hardStateSaved(quint64 term);
 
 private:
     bool checkWritable(const char *operation);

@@ -21,6 +21,10 @@ struct LogEntry {
 struct HardState {
     quint64 currentTerm = 0;
     QString votedFor;  // "" = none
+    /// Highest index known committed (Raft core's HardState::commit). Not required for safety;
+    /// lets a restart re-apply committed entries before hearing from a leader. Stored under its
+    /// own key: a database written before it existed loads as 0.
+    quint64 commit = 0;
 };
 
 /// Identifies a snapshot: the last log entry it covers and the cluster membership at that point

@@ -81,6 +81,7 @@ void TestSqliteLog::freshDatabaseHasCurrentSchemaAndWal()
     QVERIFY(log.hardState(&hs, &error));
     QCOMPARE(hs.currentTerm, quint64(0));
     QCOMPARE(hs.votedFor, QString());
+    QCOMPARE(hs.commit, quint64(0));  // also what a database from before the commit key loads as
 }
 
 void TestSqliteLog::appendedEntriesAndHardStateSurviveReopen()
@@ -108,6 +109,12 @@ void TestSqliteLog::appendedEntriesAndHardStateSurviveReopen()
     QVERIFY(log.hardState(&hs, &error));
     QCOMPARE(hs.currentTerm, quint64(3));
     QCOMPARE(hs.votedFor, QStringLiteral("127.0.0.1:8300"));
+    QCOMPARE(hs.commit, quint64(0));
+    QVERIFY2(log.setHardState(HardState{4, QString(), 12}, &error), qPrintable(error));
+    QVERIFY(log.hardState(&hs, &error));
+    QCOMPARE(hs.currentTerm, quint64(4));
+    QCOMPARE(hs.votedFor, QString());
+    QCOMPARE(hs.commit, quint64(12));
 
     QList<LogEntry> slice;
     QVERIFY(log.entries(4, 6, &slice, &error));

@@ -80,7 +80,10 @@ void TestStorageThread::batchesAreDurableAndSurviveRestart()
         StorageThread storage(configFor(m_dir->path()));
         QVERIFY2(storage.open(nullptr, &error), qPrintable(error));
         QSignalSpy durable(&storage, &StorageThread::durable);
-        storage.setHardState(HardState{4, QStringLiteral("10.0.0.1:8300")});
+        QSignalSpy hardStateSaved(&storage, &StorageThread::hardStateSaved);
+        storage.setHardState(HardState{4, QStringLiteral("10.0.0.1:8300"), 17});
+        QTRY_COMPARE_WITH_TIMEOUT(hardStateSaved.size(), 1, kWaitMs);
+        QCOMPARE(hardStateSaved.at(0).at(0).toULongLong(), quint64(4));
         storage.appendEntries(makeEntries(1, 30, 4));
         storage.appendEntries(makeEntries(31, 31, 4));
         storage.appendEntries(makeEntries(32, 40, 4));
@@ -101,6 +104,7 @@ void TestStorageThread::batchesAreDurableAndSurviveRestart()
     QCOMPARE(loaded.entries.at(16).data, QByteArray("17......"));
     QCOMPARE(loaded.hardState.currentTerm, quint64(4));
     QCOMPARE(loaded.hardState.votedFor, QStringLiteral("10.0.0.1:8300"));
+    QCOMPARE(loaded.hardState.commit, quint64(17));
 }
 
 void TestStorageThread::eachBatchIsOneTransaction()
