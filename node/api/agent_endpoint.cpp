@@ -26,6 +26,22 @@ AgentDelegate::Done replyDone(const CallPtr &c)
     };
 }
 
+/// The required `enable` parameter of the maintenance endpoints; answers 400 when absent or invalid.
+std::optional<bool> requireEnable(const CallPtr &c)
+{
+    const QString name = QStringLiteral("enable");
+    if (!c->req.hasQuery(name)) {
+        c->replyText(400, QStringLiteral("Missing value for enable"));
+        return std::nullopt;
+    }
+    const auto enable = parseBoolParam(c->req, name, false);
+    if (!enable || c->req.queryValue(name).isEmpty()) {
+        c->replyText(400, QStringLiteral("Invalid value for enable: \"%1\"").arg(c->req.queryValue(name)));
+        return std::nullopt;
+    }
+    return enable;
+}
+
 }  // namespace
 
 void agentSelf(const CallPtr &c)
@@ -107,33 +123,19 @@ void agentServiceDeregister(const CallPtr &c)
 
 void agentServiceMaintenance(const CallPtr &c)
 {
-    if (c->tail.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing service ID"));
+    if (!c->requireTail(QStringLiteral("Missing service ID")))
         return;
-    }
-    if (!c->req.hasQuery(QStringLiteral("enable"))) {
-        c->replyText(400, QStringLiteral("Missing value for enable"));
+    const auto enable = requireEnable(c);
+    if (!enable)
         return;
-    }
-    const auto enable = parseBoolParam(c->req, QStringLiteral("enable"), false);
-    if (!enable || c->req.queryValue(QStringLiteral("enable")).isEmpty()) {
-        c->replyText(400, QStringLiteral("Invalid value for enable: \"%1\"").arg(c->req.queryValue(QStringLiteral("enable"))));
-        return;
-    }
     agent(c).setServiceMaintenance(c->tail, *enable, c->req.queryValue(QStringLiteral("reason")), replyDone(c));
 }
 
 void agentMaintenance(const CallPtr &c)
 {
-    if (!c->req.hasQuery(QStringLiteral("enable"))) {
-        c->replyText(400, QStringLiteral("Missing value for enable"));
+    const auto enable = requireEnable(c);
+    if (!enable)
         return;
-    }
-    const auto enable = parseBoolParam(c->req, QStringLiteral("enable"), false);
-    if (!enable || c->req.queryValue(QStringLiteral("enable")).isEmpty()) {
-        c->replyText(400, QStringLiteral("Invalid value for enable: \"%1\"").arg(c->req.queryValue(QStringLiteral("enable"))));
-        return;
-    }
     agent(c).setNodeMaintenance(*enable, c->req.queryValue(QStringLiteral("reason")), replyDone(c));
 }
 

@@ -50,6 +50,13 @@ public:
     /// Proposes a command; on success calls onApplied with the FSM's result, on a log error answers
     /// 500 with the error text (e.g. "No cluster leader") itself.
     void propose(const state::Command &cmd, std::function<void(const state::ApplyResult &)> onApplied);
+    /// Proposes and answers Consul's boolean write result: `true`/`false` from the FSM, or the
+    /// FSM's error text with `errorStatus`.
+    void proposeAndReplyBool(const state::Command &cmd, int errorStatus);
+
+    /// For routes whose path ends in a name (`/v1/catalog/service/<name>`): false, after answering
+    /// 400 `missingText`, when the name is empty.
+    bool requireTail(const QString &missingText) const;
 
     HttpApi &m_api;
     net::HttpRequest req;

@@ -61,14 +61,7 @@ void catalogRegister(const CallPtr &c)
         c->replyText(400, QStringLiteral("Must provide service name with ID"));
         return;
     }
-    auto self = c;
-    c->propose(state::Command{state::CommandType::CatalogRegister, *req}, [self](const state::ApplyResult &r) {
-        if (!r.error.isEmpty()) {
-            self->replyText(400, r.error);
-            return;
-        }
-        self->replyBool(true);
-    });
+    c->proposeAndReplyBool(state::Command{state::CommandType::CatalogRegister, *req}, 400);
 }
 
 void catalogDeregister(const CallPtr &c)
@@ -90,14 +83,7 @@ void catalogDeregister(const CallPtr &c)
         c->replyText(400, QStringLiteral("Must provide node"));
         return;
     }
-    auto self = c;
-    c->propose(state::Command{state::CommandType::CatalogDeregister, *req}, [self](const state::ApplyResult &r) {
-        if (!r.error.isEmpty()) {
-            self->replyText(400, r.error);
-            return;
-        }
-        self->replyBool(true);
-    });
+    c->proposeAndReplyBool(state::Command{state::CommandType::CatalogDeregister, *req}, 400);
 }
 
 void catalogDatacenters(const CallPtr &c)
@@ -167,10 +153,8 @@ void catalogServices(const CallPtr &c)
 
 void catalogService(const CallPtr &c)
 {
-    if (c->tail.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing service name"));
+    if (!c->requireTail(QStringLiteral("Missing service name")))
         return;
-    }
     ReadFilters f;
     if (!parseReadFilters(c, &f))
         return;
@@ -189,10 +173,8 @@ void catalogService(const CallPtr &c)
 
 void catalogNode(const CallPtr &c)
 {
-    if (c->tail.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing node name"));
+    if (!c->requireTail(QStringLiteral("Missing node name")))
         return;
-    }
     ReadFilters f;
     if (!parseReadFilters(c, &f))
         return;
@@ -207,10 +189,8 @@ void catalogNode(const CallPtr &c)
 
 void catalogNodeServices(const CallPtr &c)
 {
-    if (c->tail.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing node name"));
+    if (!c->requireTail(QStringLiteral("Missing node name")))
         return;
-    }
     ReadFilters f;
     if (!parseReadFilters(c, &f))
         return;

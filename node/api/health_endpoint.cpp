@@ -20,10 +20,8 @@ QJsonArray checksToJson(const QList<model::Check> &checks)
 
 void healthNode(const CallPtr &c)
 {
-    if (c->tail.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing node name"));
+    if (!c->requireTail(QStringLiteral("Missing node name")))
         return;
-    }
     ReadFilters f;
     if (!parseReadFilters(c, &f))
         return;
@@ -38,10 +36,8 @@ void healthNode(const CallPtr &c)
 
 void healthChecks(const CallPtr &c)
 {
-    if (c->tail.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing service name"));
+    if (!c->requireTail(QStringLiteral("Missing service name")))
         return;
-    }
     ReadFilters f;
     if (!parseReadFilters(c, &f))
         return;
@@ -66,10 +62,8 @@ void healthChecks(const CallPtr &c)
 
 void healthService(const CallPtr &c)
 {
-    if (c->tail.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing service name"));
+    if (!c->requireTail(QStringLiteral("Missing service name")))
         return;
-    }
     ReadFilters f;
     if (!parseReadFilters(c, &f))
         return;
@@ -94,11 +88,9 @@ void healthService(const CallPtr &c)
 
 void healthState(const CallPtr &c)
 {
-    const QString state = c->tail;
-    if (state.isEmpty()) {
-        c->replyText(400, QStringLiteral("Missing check state"));
+    if (!c->requireTail(QStringLiteral("Missing check state")))
         return;
-    }
+    const QString state = c->tail;
     if (state != QLatin1String("any") && state != model::status::Passing && state != model::status::Warning &&
         state != model::status::Critical) {
         c->replyText(400, QStringLiteral("Invalid check state '%1'").arg(state));

@@ -332,4 +332,23 @@ void Call::propose(const state::Command &cmd, std::function<void(const state::Ap
     });
 }
 
+void Call::proposeAndReplyBool(const state::Command &cmd, int errorStatus)
+{
+    auto self = shared_from_this();
+    propose(cmd, [self, errorStatus](const state::ApplyResult &r) {
+        if (!r.error.isEmpty())
+            self->replyText(errorStatus, r.error);
+        else
+            self->replyBool(r.ok);
+    });
+}
+
+bool Call::requireTail(const QString &missingText) const
+{
+    if (!tail.isEmpty())
+        return true;
+    replyText(400, missingText);
+    return false;
+}
+
 }  // namespace conclave::api

@@ -21,6 +21,19 @@ bool validKey(const QString &key)
     return true;
 }
 
+/// Reads ?cas into a conditional verb; answers 400 and returns false when it is not a number.
+bool parseCas(const CallPtr &c, state::KvVerb verb, state::KvCommand *kv)
+{
+    const auto cas = parseUnsigned(c->req.queryValue(QStringLiteral("cas")));
+    if (!cas) {
+        c->replyText(400, QStringLiteral("Invalid cas index"));
+        return false;
+    }
+    kv->verb = verb;
+    kv->entry.index.modifyIndex = *cas;
+    return true;
+}
+
 void kvGet(const CallPtr &c)
 {
     const QString key = c->tail;
@@ -127,23 +140,9 @@ void kvPut(const CallPtr &c)
         }
         kv.entry.flags = *flags;
     }
-    if (hasCas) {
-        const auto cas = parseUnsigned(c->req.queryValue(QStringLiteral("cas")));
-        if (!cas) {
-            c->replyText(400, QStringLiteral("Invalid cas index"));
-            return;
-        }
-        kv.verb = state::KvVerb::Cas;
-        kv.entry.index.modifyIndex = *cas;
-    }
-    auto self = c;
-    c->propose(state::Command{state::CommandType::Kv, kv}, [self](const state::ApplyResult &r) {
-        if (!r.error.isEmpty()) {
-            self->replyText(500, r.error);
-            return;
-        }
-        self->replyBool(r.ok);
-    });
+    if (hasCas && !parseCas(c, state::KvVerb::Cas, &kv))
+        return;
+    c->proposeAndReplyBool(state::Command{state::CommandType::Kv, kv}, 500);
 }
 
 void kvDelete(const CallPtr &c)
@@ -162,23 +161,9 @@ void kvDelete(const CallPtr &c)
     state::KvCommand kv;
     kv.entry.key = key;
     kv.verb = recurse ? state::KvVerb::DeleteTree : state::KvVerb::Delete;
-    if (hasCas) {
-        const auto cas = parseUnsigned(c->req.queryValue(QStringLiteral("cas")));
-        if (!cas) {
-            c->replyText(400, QStringLiteral("Invalid cas index"));
-            return;
-        }
-        kv.verb = state::KvVerb::DeleteCas;
-        kv.entry.index.modifyIndex = *cas;
-    }
-    auto self = c;
-    c->propose(state::Command{state::CommandType::Kv, kv}, [self](const state::ApplyResult &r) {
-        if (!r.error.isEmpty()) {
-            self->replyText(500, r.error);
-            return;
-        }
-        self->replyBool(r.ok);
-    });
+    if (hasCas && !parseCas(c, state::KvVerb::DeleteCas, &kv))
+        return;
+    c->proposeAndReplyBool(state::Command{state::CommandType::Kv, kv}, 500);
 }
 
 }  // namespace
