@@ -465,7 +465,7 @@ void Swim::suspectNode(const Suspect &s, qint64 now)
     const auto sit = m_suspicions.find(s.node);
     if (sit != m_suspicions.end()) {
         Suspicion &susp = sit->second;
-        if (s.from == m_config.name || int(susp.confirmers.size()) >= susp.k
+        if (s.from == susp.initiator || int(susp.confirmers.size()) >= susp.k
             || !susp.confirmers.insert(s.from).second)
             return;
         susp.deadlineMs = susp.startMs
@@ -493,6 +493,7 @@ void Swim::suspectNode(const Suspect &s, qint64 now)
     susp.minMs = suspicionTimeoutMs(m_config.suspicionMult, n, m_config.probeIntervalMs);
     susp.maxMs = qint64(m_config.suspicionMaxTimeoutMult) * susp.minMs;
     susp.k = k;
+    susp.initiator = s.from;
     susp.stateChangeMs = now;
     susp.deadlineMs = now + suspicionDurationMs(0, k, susp.minMs, susp.maxMs);
     m_suspicions[s.node] = susp;
@@ -639,8 +640,9 @@ void Swim::finishProbe(qint64 now)
     // Lifeguard: helpers that did not even nack point at us being the slow one.
     applyAwareness(p.expectedNacks > 0 ? p.expectedNacks - p.nacks : 1);
     const auto it = m_members.find(p.target);
-    if (it == m_members.end() || it->second.state != NodeState::Alive)
+    if (it == m_members.end() || it->second.deadOrLeft())
         return;
+    // Already suspect: our own failed probe is an independent confirmation (and re-gossiped).
     suspectNode(Suspect{it->second.incarnation, p.target, m_config.name}, now);
 }
 

@@ -118,7 +118,8 @@ private:
         qint64 minMs = 0;
         qint64 maxMs = 0;
         int k = 0;
-        std::set<QString> confirmers;  // independent suspectors beyond the first
+        QString initiator;             // the first suspector: not a confirmation
+        std::set<QString> confirmers;  // independent suspectors beyond the initiator
         qint64 stateChangeMs = 0;      // the suspect episode this timer belongs to
     };
     struct Probe {
