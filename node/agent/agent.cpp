@@ -2,6 +2,7 @@
 
 #include "agent/local_state.h"
 #include "api/http_api.h"
+#include "api/viewer_stream.h"
 #include "core/state/fsm.h"
 #include "core/state/state_store.h"
 #include "net/http_server.h"
@@ -154,6 +155,16 @@ bool Agent::start(QString *error)
         api::HttpApi *apiPtr = m_api.get();
         m_http = std::make_unique<net::HttpServer>(
             [apiPtr](const net::HttpRequest &req, net::HttpResponder r) { apiPtr->handle(req, std::move(r)); }, limits);
+        // The viewer stream (conclave-gui) upgrades to a WebSocket on the HTTP port at /v1/stream.
+        api::ViewerStreamContext streamCtx;
+        streamCtx.store = m_store.get();
+        streamCtx.datacenter = m_config.datacenter;
+        streamCtx.members = [this] { return membersList(); };
+        streamCtx.leaderNode = [this] { return m_log->isLeader() ? m_config.nodeName : QString(); };
+        m_stream = std::make_unique<api::ViewerStream>(streamCtx);
+        m_http->setUpgradeHandler([s = m_stream.get()](QTcpSocket *socket, const QByteArray &head) {
+            return s->handleUpgrade(socket, head);
+        });
         QString listenError;
         if (!m_http->listen(QHostAddress(m_config.clientAddr), quint16(m_config.httpPort), &listenError)) {
             *error = listenError;

@@ -26,6 +26,7 @@ class HttpServer;
 }
 namespace conclave::api {
 class HttpApi;
+class ViewerStream;
 }
 
 namespace conclave::agent {
@@ -69,6 +70,7 @@ private:
     std::unique_ptr<LocalState> m_local;
     std::unique_ptr<api::HttpApi> m_api;
     std::unique_ptr<net::HttpServer> m_http;
+    std::unique_ptr<api::ViewerStream> m_stream;  // after m_http: goes first, with the sockets it took
     qint64 m_startedMs = 0;
 };
 
