@@ -1,0 +1,811 @@
+#include "server/raft_node.h"
+
+#include <QLoggingCategory>
+#include <QMetaObject>
+#include <QPointer>
+#include <QRandomGenerator>
+
+Q_LOGGING_CATEGORY(lcRaft, "conclave.server.raft")
+
+namespace conclave::server {
+
+namespace {
+
+// Consul's texts (structs.ErrNoLeader, raft.ErrRaftShutdown, raft.ErrLeadershipLost).
+const QString kNoLeader = QStringLiteral("No cluster leader");
+const QString kShutdown = QStringLiteral("raft is already shutdown");
+const QString kLeadershipLost = QStringLiteral("leadership lost while committing log");
+
+ProposeResult errorResult(LogError error, const QString &text)
+{
+    ProposeResult r;
+    r.error = error;
+    r.errorText = text;
+    r.result.ok = false;
+    r.result.error = text;
+    return r;
+}
+
+storage::SnapshotMeta toStorage(const raft::SnapshotMeta &m)
+{
+    return storage::SnapshotMeta{m.index.value, m.term.value, m.membership.encode()};
+}
+
+net::Frame frameOf(RaftFrameType type, const QByteArray &payload)
+{
+    return net::Frame{quint32(type), 1, payload};
+}
+
+}  // namespace
+
+RaftNode::RaftNode(StateMachine &stateMachine, net::PeerTransport &transport, Config config, QObject *parent)
+    : ReplicatedLog(parent), m_stateMachine(stateMachine), m_transport(transport), m_config(std::move(config))
+{
+    m_clock.start();
+    connect(&m_tick, &QTimer::timeout, this, &RaftNode::onTick);
+}
+
+RaftNode::~RaftNode()
+{
+    shutdown();
+}
+
+bool RaftNode::open(const QString &dataDir, QString *error)
+{
+    auto failOpen = [&](const QString &why) {
+        if (error)
+            *error = QStringLiteral("cannot open data dir %1: %2").arg(dataDir, why);
+        if (m_storage)
+            m_storage->stop();
+        m_storage.reset();
+        return false;
+    };
+    if (m_state != State::Closed)
+        return failOpen(QStringLiteral("the log was already opened"));
+    storage::StorageWorker::Config storageConfig;
+    storageConfig.dataDir = dataDir;
+    storageConfig.maxDatabasePages = m_config.maxDatabasePages;
+    m_storage = std::make_unique<storage::StorageThread>(storageConfig);
+    storage::LoadedState loaded;
+    if (!m_storage->open(&loaded, error)) {
+        m_storage.reset();
+        return false;
+    }
+
+    raft::Membership bootstrap;
+    for (const Peer &p : std::as_const(m_config.peers)) {
+        bootstrap.voters.insert(raft::NodeId{p.id});
+        if (p.id != m_config.nodeId)
+            m_addresses.insert(p.id, p.address);
+    }
+    bootstrap.voters.insert(raft::NodeId{m_config.nodeId});
+
+    raft::InitialState init;
+    const bool fresh = loaded.hardState.currentTerm == 0 && loaded.entries.isEmpty() && !loaded.snapshot;
+    if (fresh) {
+        init = raft::InitialState::bootstrap(bootstrap);
+    } else {
+        init.snapshot.membership = bootstrap;  // index 0 holds the initial voters (not stored)
+        if (loaded.snapshot) {
+            const std::optional<raft::Membership> membership =
+                raft::Membership::decode(loaded.snapshot->meta.membership);
+            if (!membership)
+                return failOpen(QStringLiteral("the snapshot at index %1 has no Raft membership")
+                                    .arg(loaded.snapshot->meta.index));
+            QString why;
+            if (!m_stateMachine.restore(loaded.snapshot->payload, &why))
+                return failOpen(QStringLiteral("the snapshot at index %1 does not restore: %2")
+                                    .arg(loaded.snapshot->meta.index)
+                                    .arg(why));
+            init.snapshot = raft::SnapshotMeta{raft::LogIndex{loaded.snapshot->meta.index},
+                                               raft::Term{loaded.snapshot->meta.term}, *membership};
+            m_lastSnapshot = SnapshotData{init.snapshot, loaded.snapshot->payload};
+        }
+        const quint64 base = init.snapshot.index.value;
+        for (const storage::LogEntry &e : std::as_const(loaded.entries)) {
+            if (e.index <= base)
+                continue;  // trailing entries kept behind the snapshot
+            if (e.index != base + 1 + init.entries.size())
+                return failOpen(QStringLiteral("the log continues at index %1 after the snapshot at index %2")
+                                    .arg(e.index)
+                                    .arg(base));
+            // Stored with the entry type as a one-byte tag in front (see processReady).
+            const quint8 tag = e.data.isEmpty() ? 0xff : quint8(e.data.at(0));
+            if (tag > quint8(raft::EntryType::ConfChange))
+                return failOpen(QStringLiteral("log entry %1 was not written by Raft").arg(e.index));
+            init.entries.push_back(
+                raft::Entry{raft::Term{e.term}, raft::LogIndex{e.index}, raft::EntryType(tag), e.data.mid(1)});
+        }
+        const quint64 last = base + init.entries.size();
+        init.hardState.term = raft::Term{loaded.hardState.currentTerm};
+        init.hardState.vote = raft::NodeId{loaded.hardState.votedFor};
+        init.hardState.commit = raft::LogIndex{qBound(base, loaded.hardState.commit, last)};
+        init.applied = init.snapshot.index;
+    }
+    m_appliedIndex = init.applied.value;
+    m_previousSnapshotIndex = m_lastSnapshot.meta.index.value;
+    m_compactedIndex = loaded.entries.isEmpty() ? m_previousSnapshotIndex : loaded.entries.first().index - 1;
+    m_savedHardState = init.hardState;
+
+    raft::Config rc;
+    rc.id = raft::NodeId{m_config.nodeId};
+    rc.electionTicks = m_config.electionTicks;
+    rc.heartbeatTicks = m_config.heartbeatTicks;
+    const quint64 seed = m_config.randomSeed ? m_config.randomSeed : QRandomGenerator::global()->generate64();
+    m_core = std::make_unique<raft::RaftCore>(rc, init, seed);
+
+    connect(m_storage.get(), &storage::StorageThread::durable, this, [this] {
+        ++m_appendsDone;
+        maybeFinishReady();
+    });
+    connect(m_storage.get(), &storage::StorageThread::hardStateSaved, this, [this] {
+        ++m_hardStatesDone;
+        maybeFinishReady();
+    });
+    connect(m_storage.get(), &storage::StorageThread::snapshotWritten, this, [this] { onSnapshotDone(true, {}); });
+    connect(m_storage.get(), &storage::StorageThread::snapshotFailed, this,
+            [this](const QString &text) { onSnapshotDone(false, text); });
+    connect(m_storage.get(), &storage::StorageThread::storageFailed, this, &RaftNode::fail);
+    connect(&m_transport, &net::PeerTransport::frameReceived, this, &RaftNode::onFrame);
+    for (auto it = m_addresses.cbegin(); it != m_addresses.cend(); ++it)
+        m_transport.setPeer(it.key(), it.value());
+
+    m_state = State::Open;
+    m_lastContact = now();
+    m_tick.start(m_config.tickMs);
+    if (fresh && m_core->membership().voters.size() == 1)
+        m_core->campaign();  // a single voter need not wait for an election timeout
+    qCInfo(lcRaft).noquote() << m_config.nodeId << "opened" << dataDir << "term" << m_core->term().value
+                             << "snapshot" << init.snapshot.index.value << "+" << init.entries.size() << "entries";
+    scheduleReady();
+    return true;
+}
+
+void RaftNode::scheduleReady()
+{
+    if (m_readyScheduled || m_state != State::Open)
+        return;
+    m_readyScheduled = true;
+    QMetaObject::invokeMethod(this, &RaftNode::processReady, Qt::QueuedConnection);
+}
+
+// Step 1 of a Ready: hand the snapshot, the entries and the hard state to the storage thread (it
+// runs them in this order) and note which completions to wait for before sending anything.
+void RaftNode::processReady()
+{
+    m_readyScheduled = false;
+    if (m_state != State::Open || m_ready || !m_core->hasReady())
+        return;
+    m_ready = m_core->ready();
+    const raft::Ready &rd = *m_ready;
+    if (rd.softStateChanged && rd.softState.lead.value != m_lastLeader) {
+        m_lastLeader = rd.softState.lead.value;
+        qCInfo(lcRaft).noquote() << m_config.nodeId << "leader is now" << (m_lastLeader.isEmpty() ? "none" : m_lastLeader)
+                                 << "term" << m_core->term().value;
+        emit leaderChanged(m_lastLeader);
+    }
+    if (rd.snapshot) {
+        auto it = m_receivedSnapshots.find(rd.snapshot->index.value);
+        if (it == m_receivedSnapshots.end()) {
+            fail(QStringLiteral("raft asked to install snapshot %1 whose payload never arrived").arg(rd.snapshot->index.value));
+            return;
+        }
+        SnapshotData data{*rd.snapshot, it->second};
+        m_storage->writeSnapshot(toStorage(data.meta), data.payload);
+        m_postedSnapshots.push_back(PostedSnapshot{true, std::move(data)});
+        m_waitSnapshots = ++m_snapshotsPosted;
+        m_storage->truncateSuffix(0);  // the core replaced its whole log by the snapshot
+    }
+    if (!rd.entries.empty()) {
+        QList<storage::LogEntry> entries;
+        entries.reserve(qsizetype(rd.entries.size()));
+        for (const raft::Entry &e : rd.entries) {
+            // A tag byte keeps membership changes apart from commands on disk.
+            const char tag = char(e.type);
+            entries.append(storage::LogEntry{e.index.value, e.term.value, QByteArray(1, tag) + e.data});
+        }
+        m_storage->appendEntries(entries);
+        m_waitAppends = ++m_appendsPosted;
+    }
+    if (rd.hardStateChanged) {
+        m_storage->setHardState(
+            storage::HardState{rd.hardState.term.value, rd.hardState.vote.value, rd.hardState.commit.value});
+        ++m_hardStatesPosted;
+        // Term and vote must be durable before a message goes out; the commit index need not.
+        if (rd.hardState.term != m_savedHardState.term || rd.hardState.vote != m_savedHardState.vote)
+            m_waitHardStates = m_hardStatesPosted;
+        m_savedHardState = rd.hardState;
+    }
+    maybeFinishReady();
+}
+
+void RaftNode::maybeFinishReady()
+{
+    if (!m_ready || m_state != State::Open)
+        return;
+    if (m_appendsDone < m_waitAppends || m_hardStatesDone < m_waitHardStates || m_snapshotsDone < m_waitSnapshots)
+        return;
+    finishReady();
+}
+
+// Steps 2–4: send, apply, advance; then answer the proposers whose entries were applied.
+void RaftNode::finishReady()
+{
+    raft::Ready rd = std::move(*m_ready);
+    m_ready.reset();
+    for (const raft::Message &m : rd.messages)
+        sendMessage(m);
+
+    std::vector<std::pair<Done, ProposeResult>> answers;
+    if (rd.snapshot) {
+        const QByteArray payload = m_receivedSnapshots[rd.snapshot->index.value];
+        QString why;
+        if (!m_stateMachine.restore(payload, &why)) {
+            fail(QStringLiteral("cannot restore the snapshot at index %1 from the leader: %2")
+                     .arg(rd.snapshot->index.value)
+                     .arg(why));
+            return;
+        }
+        m_appliedIndex = rd.snapshot->index.value;
+        m_receivedSnapshots.erase(m_receivedSnapshots.begin(), m_receivedSnapshots.upper_bound(m_appliedIndex));
+        // Whatever we proposed below the snapshot was decided elsewhere; we cannot tell how.
+        while (!m_pending.empty() && m_pending.begin()->first <= m_appliedIndex) {
+            answers.emplace_back(std::move(m_pending.begin()->second.done), errorResult(LogError::NoLeader, kLeadershipLost));
+            m_pending.erase(m_pending.begin());
+        }
+    }
+    for (const raft::Entry &e : rd.committedEntries) {
+        state::ApplyResult result;
+        if (e.type == raft::EntryType::Normal && !e.data.isEmpty())
+            result = m_stateMachine.apply(e.index.value, e.data);
+        m_appliedIndex = e.index.value;
+        auto it = m_pending.find(e.index.value);
+        if (it == m_pending.end())
+            continue;
+        if (it->second.term == e.term && e.type == raft::EntryType::Normal && !e.data.isEmpty()) {
+            ProposeResult r;
+            r.index = e.index.value;
+            r.result = result;
+            answers.emplace_back(std::move(it->second.done), r);
+        } else {
+            // Another leader's entry took this index: ours was overwritten (Raft §5.3).
+            answers.emplace_back(std::move(it->second.done), errorResult(LogError::NoLeader, kLeadershipLost));
+        }
+        m_pending.erase(it);
+    }
+    for (const raft::ReadState &rs : rd.readStates) {
+        auto it = m_reads.find(rs.context.toULongLong());
+        if (it != m_reads.end()) {
+            it->second.confirmed = true;
+            it->second.index = rs.index.value;
+        }
+    }
+    m_core->advance(rd);
+    if (m_pendingCompact) {
+        m_core->compact(*m_pendingCompact);
+        m_pendingCompact.reset();
+    }
+
+    QPointer<RaftNode> self(this);
+    if (!rd.committedEntries.empty() || rd.snapshot)
+        emit applied(m_appliedIndex);
+    for (auto &[done, r] : answers) {
+        if (!self)
+            return;
+        if (done)
+            done(r);
+    }
+    if (!self)
+        return;
+    completeWaiting();
+    if (!self)
+        return;
+    maybeSnapshot();
+    scheduleReady();
+}
+
+void RaftNode::sendMessage(const raft::Message &m)
+{
+    if (m.type == raft::MessageType::Snapshot) {
+        sendSnapshot(m);
+        return;
+    }
+    m_transport.send(m.to.value, frameOf(RaftFrameType::Message, encodeRaftMessage(m)));
+}
+
+// InstallSnapshot in chunks of snapshotChunkBytes; the Snapshot message rides on the last one.
+void RaftNode::sendSnapshot(const raft::Message &m)
+{
+    if (m_lastSnapshot.meta.index != m.snapshot.index || m_lastSnapshot.meta.index.value == 0) {
+        m_core->reportSnapshotFailure(m.to);  // compacted again since; the core asks for the newer one
+        return;
+    }
+    const QByteArray &payload = m_lastSnapshot.payload;
+    const qsizetype chunk = qMax(1, m_config.snapshotChunkBytes);
+    qsizetype offset = 0;
+    do {
+        SnapshotChunk c;
+        c.offset = quint64(offset);
+        c.total = quint64(payload.size());
+        c.snapshotIndex = m.snapshot.index.value;
+        c.snapshotTerm = m.snapshot.term.value;
+        c.data = payload.mid(offset, chunk);
+        offset += c.data.size();
+        if (c.isLast())
+            c.message = m;
+        m_transport.send(m.to.value, frameOf(RaftFrameType::SnapshotChunk, encodeSnapshotChunk(c)));
+    } while (offset < payload.size());
+}
+
+void RaftNode::onFrame(const QString &from, net::PeerTransport::Channel, const net::Frame &frame)
+{
+    if (m_state != State::Open)
+        return;
+    QString why;
+    switch (RaftFrameType(frame.type)) {
+    case RaftFrameType::Message:
+        if (const std::optional<raft::Message> m = decodeRaftMessage(frame.payload, &why))
+            onMessage(*m);
+        break;
+    case RaftFrameType::SnapshotChunk:
+        if (const std::optional<SnapshotChunk> c = decodeSnapshotChunk(frame.payload, &why))
+            onSnapshotChunk(from, *c);
+        break;
+    case RaftFrameType::ForwardRequest:
+        if (const std::optional<ForwardRequest> q = decodeForwardRequest(frame.payload, &why))
+            onForwardRequest(from, *q);
+        break;
+    case RaftFrameType::ForwardResponse:
+        if (const std::optional<ForwardResponse> r = decodeForwardResponse(frame.payload, &why))
+            onForwardResponse(*r);
+        break;
+    default:
+        why = QStringLiteral("unknown frame type %1").arg(frame.type);
+        break;
+    }
+    if (!why.isEmpty())
+        qCWarning(lcRaft).noquote() << "dropping a frame from" << from << ":" << why;
+}
+
+void RaftNode::onMessage(const raft::Message &m)
+{
+    if (m.to.value != m_config.nodeId)
+        return;
+    m_core->step(m);
+    if (!m_core->lead().isNone() && m.from == m_core->lead())
+        m_lastContact = now();
+    scheduleReady();
+}
+
+void RaftNode::onSnapshotChunk(const QString &from, const SnapshotChunk &chunk)
+{
+    Assembly &a = m_assemblies[from];
+    if (chunk.offset == 0) {
+        a = Assembly{chunk.snapshotIndex, chunk.snapshotTerm, {}};
+    } else if (a.index != chunk.snapshotIndex || a.term != chunk.snapshotTerm || quint64(a.data.size()) != chunk.offset) {
+        m_assemblies.remove(from);  // a chunk went missing: drop it, the leader retries
+        return;
+    }
+    a.data.append(chunk.data);
+    if (!chunk.isLast())
+        return;
+    m_receivedSnapshots[chunk.snapshotIndex] = std::exchange(a.data, {});
+    m_assemblies.remove(from);
+    onMessage(chunk.message);
+}
+
+void RaftNode::onForwardRequest(const QString &from, const ForwardRequest &request)
+{
+    auto reply = [this, from, id = request.id](const ProposeResult &r) {
+        ForwardResponse s;
+        s.id = id;
+        s.index = r.index;
+        s.error = int(r.error);
+        s.errorText = r.errorText;
+        s.result = r.result;
+        m_transport.send(from, frameOf(RaftFrameType::ForwardResponse, encodeForwardResponse(s)));
+    };
+    if (!m_core->isLeader()) {
+        reply(errorResult(LogError::NoLeader, kNoLeader));  // index 0: the sender may retry
+        return;
+    }
+    propose(request.command, reply);
+}
+
+void RaftNode::onForwardResponse(const ForwardResponse &response)
+{
+    auto it = m_forwards.find(response.id);
+    if (it == m_forwards.end())
+        return;
+    if (LogError(response.error) == LogError::NoLeader && response.index == 0) {
+        it->second.sent = false;  // not proposed anywhere: safe to try again until the deadline
+        return;
+    }
+    ProposeResult r;
+    r.index = response.index;
+    r.error = LogError(response.error);
+    r.errorText = response.errorText;
+    r.result = response.result;
+    it->second.result = r;
+    completeWaiting();
+}
+
+void RaftNode::propose(const QByteArray &command, Done done)
+{
+    switch (m_state) {
+    case State::Open:
+        break;
+    case State::Closed:
+        deferError(std::move(done), LogError::NoLeader, kNoLeader);
+        return;
+    case State::Failed:
+        deferError(std::move(done), LogError::StorageFailed, m_failure);
+        return;
+    case State::ShutDown:
+        deferError(std::move(done), LogError::ShuttingDown, kShutdown);
+        return;
+    }
+    if (m_core->isLeader()) {
+        const raft::ProposeResult r = m_core->propose(command);
+        if (r.error == raft::RaftError::None) {
+            m_pending.emplace(r.index.value, Pending{r.term, std::move(done), now() + m_config.rpcHoldTimeoutMs});
+            scheduleReady();
+            return;
+        }
+    }
+    // Not the leader (or leadership is moving): forward, retrying until a leader answers.
+    const quint64 id = m_nextForwardId++;
+    m_forwards.emplace(id, Forward{command, std::move(done), now() + m_config.rpcHoldTimeoutMs, false, std::nullopt});
+    trySendForward(id);
+}
+
+void RaftNode::trySendForward(quint64 id)
+{
+    auto it = m_forwards.find(id);
+    if (it == m_forwards.end() || it->second.sent || it->second.result)
+        return;
+    if (m_core->isLeader()) {
+        // We became the leader meanwhile: propose here.
+        Forward f = std::move(it->second);
+        m_forwards.erase(it);
+        const raft::ProposeResult r = m_core->propose(f.command);
+        if (r.error == raft::RaftError::None) {
+            m_pending.emplace(r.index.value, Pending{r.term, std::move(f.done), f.deadline});
+            scheduleReady();
+        } else {
+            m_forwards.emplace(id, std::move(f));
+        }
+        return;
+    }
+    const QString lead = m_core->lead().value;
+    if (lead.isEmpty() || lead == m_config.nodeId)
+        return;  // retried on the next tick
+    it->second.sent = true;
+    m_transport.send(lead, frameOf(RaftFrameType::ForwardRequest, encodeForwardRequest({id, it->second.command})));
+}
+
+void RaftNode::readBarrier(std::function<void(bool ok)> done)
+{
+    if (m_state != State::Open) {
+        QMetaObject::invokeMethod(this, [done = std::move(done)] { done(false); }, Qt::QueuedConnection);
+        return;
+    }
+    const quint64 id = m_nextReadId++;
+    m_reads.emplace(id, Read{std::move(done), now() + m_config.rpcHoldTimeoutMs, false, 0, false});
+    tryAskRead(id);
+}
+
+void RaftNode::tryAskRead(quint64 id)
+{
+    auto it = m_reads.find(id);
+    if (it == m_reads.end() || it->second.asked)
+        return;
+    if (m_core->readIndex(QByteArray::number(id)) == raft::RaftError::None) {
+        it->second.asked = true;
+        scheduleReady();
+    }
+}
+
+// Forwarded writes and confirmed reads wait until this server applied their index.
+void RaftNode::completeWaiting()
+{
+    QPointer<RaftNode> self(this);
+    for (auto it = m_forwards.begin(); it != m_forwards.end();) {
+        if (it->second.result && (it->second.result->error != LogError::None || it->second.result->index <= m_appliedIndex)) {
+            Done done = std::move(it->second.done);
+            const ProposeResult r = *it->second.result;
+            it = m_forwards.erase(it);
+            if (done)
+                done(r);
+            if (!self)
+                return;
+        } else {
+            ++it;
+        }
+    }
+    for (auto it = m_reads.begin(); it != m_reads.end();) {
+        if (it->second.confirmed && it->second.index <= m_appliedIndex) {
+            auto done = std::move(it->second.done);
+            it = m_reads.erase(it);
+            if (done)
+                done(true);
+            if (!self)
+                return;
+        } else {
+            ++it;
+        }
+    }
+}
+
+void RaftNode::onTick()
+{
+    if (m_state != State::Open)
+        return;
+    m_core->tick();
+    if (m_core->isLeader())
+        m_lastContact = now();
+    for (auto &[id, f] : m_forwards) {
+        if (!f.sent && !f.result)
+            QMetaObject::invokeMethod(this, [this, id = id] { trySendForward(id); }, Qt::QueuedConnection);
+    }
+    for (auto &[id, r] : m_reads) {
+        if (!r.asked)
+            QMetaObject::invokeMethod(this, [this, id = id] { tryAskRead(id); }, Qt::QueuedConnection);
+    }
+    if (m_transferDone && (!m_core->isLeader() || now() >= m_transferDeadline)) {
+        auto done = std::exchange(m_transferDone, {});
+        done();
+    }
+    expire();
+    scheduleReady();
+}
+
+// Everything still unanswered after rpcHoldTimeoutMs fails, like Consul's RPC hold.
+void RaftNode::expire()
+{
+    const qint64 t = now();
+    std::vector<Done> expired;
+    for (auto it = m_pending.begin(); it != m_pending.end();) {
+        if (it->second.deadline <= t) {
+            expired.push_back(std::move(it->second.done));
+            it = m_pending.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto it = m_forwards.begin(); it != m_forwards.end();) {
+        if (it->second.deadline <= t && !it->second.result) {
+            expired.push_back(std::move(it->second.done));
+            it = m_forwards.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    std::vector<std::function<void(bool)>> failedReads;
+    for (auto it = m_reads.begin(); it != m_reads.end();) {
+        if (it->second.deadline <= t && !it->second.confirmed) {
+            failedReads.push_back(std::move(it->second.done));
+            it = m_reads.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    QPointer<RaftNode> self(this);
+    for (Done &d : expired) {
+        if (d)
+            d(errorResult(LogError::NoLeader, kNoLeader));
+        if (!self)
+            return;
+    }
+    for (auto &d : failedReads) {
+        if (d)
+            d(false);
+        if (!self)
+            return;
+    }
+}
+
+void RaftNode::maybeSnapshot()
+{
+    if (m_state != State::Open || m_snapshotInFlight)
+        return;
+    if (m_appliedIndex < m_lastSnapshot.meta.index.value + m_config.snapshotThreshold)
+        return;
+    const std::optional<raft::SnapshotMeta> meta = m_core->snapshotMetaAt(raft::LogIndex{m_appliedIndex});
+    if (!meta)
+        return;
+    SnapshotData data{*meta, m_stateMachine.snapshot()};
+    m_snapshotInFlight = true;
+    m_storage->writeSnapshot(toStorage(data.meta), data.payload);
+    m_postedSnapshots.push_back(PostedSnapshot{false, std::move(data)});
+    ++m_snapshotsPosted;
+}
+
+void RaftNode::onSnapshotDone(bool ok, const QString &text)
+{
+    ++m_snapshotsDone;
+    if (m_postedSnapshots.empty())
+        return;
+    PostedSnapshot posted = std::move(m_postedSnapshots.front());
+    m_postedSnapshots.pop_front();
+    if (!posted.install)
+        m_snapshotInFlight = false;
+    if (!ok) {
+        if (posted.install) {
+            fail(text);
+            return;
+        }
+        qCWarning(lcRaft).noquote() << text;  // not fatal: the log still holds every entry
+        return;
+    }
+    const quint64 index = posted.data.meta.index.value;
+    const quint64 previous = m_previousSnapshotIndex;
+    m_previousSnapshotIndex = m_lastSnapshot.meta.index.value;
+    if (index >= m_lastSnapshot.meta.index.value)
+        m_lastSnapshot = posted.data;
+    if (!posted.install && m_state == State::Open) {
+        // The core drops entries up to the snapshot; the disk keeps trailingLogs behind it and
+        // everything after the previous snapshot (a corrupt newest snapshot falls back to it).
+        if (m_ready)
+            m_pendingCompact = posted.data.meta;
+        else
+            m_core->compact(posted.data.meta);
+        const quint64 keepFrom = index > m_config.trailingLogs ? index - m_config.trailingLogs : 0;
+        const quint64 upTo = qMin(keepFrom, previous);
+        if (upTo > m_compactedIndex) {
+            m_storage->truncatePrefix(upTo);
+            m_compactedIndex = upTo;
+        }
+    }
+    emit snapshotTaken(index);
+    maybeFinishReady();
+}
+
+void RaftNode::transferLeadership(std::function<void()> done)
+{
+    if (m_state != State::Open || !m_core->isLeader()) {
+        QMetaObject::invokeMethod(this, std::move(done), Qt::QueuedConnection);
+        return;
+    }
+    raft::NodeId best;
+    quint64 bestMatch = 0;
+    for (const raft::NodeId &id : m_core->membership().voters) {
+        if (id.value == m_config.nodeId)
+            continue;
+        const raft::Progress *pr = m_core->progress(id);
+        if (pr && (best.isNone() || pr->match.value > bestMatch)) {
+            best = id;
+            bestMatch = pr->match.value;
+        }
+    }
+    if (best.isNone() || m_core->transferLeadership(best) != raft::RaftError::None) {
+        QMetaObject::invokeMethod(this, std::move(done), Qt::QueuedConnection);
+        return;
+    }
+    m_transferDone = std::move(done);
+    m_transferDeadline = now() + qint64(m_config.tickMs) * m_config.electionTicks;
+    scheduleReady();
+}
+
+void RaftNode::fail(const QString &text)
+{
+    if (m_state != State::Open)
+        return;
+    m_state = State::Failed;
+    m_failure = text;
+    m_tick.stop();
+    qCCritical(lcRaft).noquote() << "storage failed, refusing writes from now on:" << text;
+    failAll(LogError::StorageFailed, text);
+    emit fatalError(text);
+}
+
+void RaftNode::failAll(LogError error, const QString &text)
+{
+    std::vector<Done> dones;
+    for (auto &[index, p] : m_pending)
+        dones.push_back(std::move(p.done));
+    m_pending.clear();
+    for (auto &[id, f] : m_forwards)
+        dones.push_back(std::move(f.done));
+    m_forwards.clear();
+    std::vector<std::function<void(bool)>> reads;
+    for (auto &[id, r] : m_reads)
+        reads.push_back(std::move(r.done));
+    m_reads.clear();
+    for (Done &d : dones) {
+        if (d)
+            d(errorResult(error, text));
+    }
+    for (auto &r : reads) {
+        if (r)
+            r(false);
+    }
+    if (m_transferDone)
+        std::exchange(m_transferDone, {})();
+}
+
+void RaftNode::deferError(Done done, LogError error, const QString &text)
+{
+    // Answered from the event loop, never from inside propose() (as SingleNodeLog).
+    QMetaObject::invokeMethod(
+        this, [done = std::move(done), error, text] { if (done) done(errorResult(error, text)); },
+        Qt::QueuedConnection);
+}
+
+void RaftNode::shutdown()
+{
+    if (m_state == State::ShutDown)
+        return;
+    const State was = m_state;
+    m_state = State::ShutDown;
+    m_tick.stop();
+    disconnect(&m_transport, nullptr, this, nullptr);
+    if (m_storage && was != State::Closed)
+        m_storage->drain();
+    failAll(LogError::ShuttingDown, kShutdown);
+    if (m_storage)
+        m_storage->stop();
+}
+
+bool RaftNode::isLeader() const
+{
+    return m_state == State::Open && m_core->isLeader();
+}
+
+bool RaftNode::hasLeader() const
+{
+    return m_state == State::Open && !m_core->lead().isNone();
+}
+
+QString RaftNode::leaderId() const
+{
+    return m_core && m_state == State::Open ? m_core->lead().value : QString();
+}
+
+QString RaftNode::addressOf(const QString &id) const
+{
+    return id == m_config.nodeId ? m_config.advertiseAddress : m_addresses.value(id);
+}
+
+QString RaftNode::leaderAddress() const
+{
+    const QString lead = leaderId();
+    return lead.isEmpty() ? QString() : addressOf(lead);
+}
+
+QStringList RaftNode::voterIds() const
+{
+    QStringList out;
+    if (m_core) {
+        for (const raft::NodeId &id : m_core->membership().voters)
+            out.append(id.value);
+    }
+    return out;
+}
+
+QStringList RaftNode::peers() const
+{
+    QStringList out;
+    for (const QString &id : voterIds())
+        out.append(addressOf(id));
+    return out;
+}
+
+qint64 RaftNode::lastContactMs() const
+{
+    if (m_state != State::Open || m_core->isLeader())
+        return 0;
+    return now() - m_lastContact;
+}
+
+quint64 RaftNode::commitIndex() const
+{
+    return m_core ? m_core->commitIndex().value : 0;
+}
+
+quint64 RaftNode::currentTerm() const
+{
+    return m_core ? m_core->term().value : 0;
+}
+
+}  // namespace conclave::server
