@@ -95,14 +95,22 @@ void Swim::handlePacket(const QString &from, const QByteArray &bytes, qint64 now
         return;
     }
     if (const auto *c = std::get_if<Compound>(&*msg)) {
+        // Pings last: the ack then carries what the rest of the packet made us broadcast (a
+        // buddy-notified suspect's refutation goes straight back to the prober).
+        std::vector<Message> pings;
         for (const QByteArray &part : c->parts) {
-            const std::optional<Message> inner = decode(part);
+            std::optional<Message> inner = decode(part);
             if (!inner) {
                 ++m_stats.malformed;
                 continue;
             }
-            handleMessage(from, *inner, now);
+            if (std::holds_alternative<Ping>(*inner) || std::holds_alternative<IndirectPing>(*inner))
+                pings.push_back(std::move(*inner));
+            else
+                handleMessage(from, *inner, now);
         }
+        for (const Message &p : pings)
+            handleMessage(from, p, now);
         return;
     }
     handleMessage(from, *msg, now);
