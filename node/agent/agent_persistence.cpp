@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QPointer>
 #include <QSaveFile>
 #include <QThreadPool>
 
@@ -171,6 +172,19 @@ void AgentPersistence::writeFile(const QString &path, const QByteArray &bytes)
         QSaveFile out(path);
         if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size() || !out.commit())
             qCWarning(lcPersist).noquote() << QStringLiteral("cannot write '%1': %2").arg(path, out.errorString());
+    });
+}
+
+void AgentPersistence::whenWritten(QObject *context, std::function<void()> then)
+{
+    if (!m_pool) {
+        then();
+        return;
+    }
+    // One writer thread: this task runs after every write queued before it.
+    m_pool->start([context = QPointer<QObject>(context), then = std::move(then)]() mutable {
+        if (context)
+            QMetaObject::invokeMethod(context.data(), std::move(then), Qt::QueuedConnection);
     });
 }
 

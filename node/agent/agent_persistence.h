@@ -15,9 +15,11 @@
 
 #include <QString>
 #include <QStringList>
+#include <functional>
 #include <memory>
 #include <optional>
 
+class QObject;
 class QThreadPool;
 
 namespace conclave::agent {
@@ -43,6 +45,9 @@ public:
     void removeCheck(const QString &checkId);
     /// Records a TTL check's status and output; they are restored if the agent is back within `ttlMs`.
     void saveCheckState(const model::Check &check, qint64 ttlMs);
+    /// Runs `then` on the thread of `context` once every write queued so far is done (at once
+    /// when persistence is off). Dropped if `context` is destroyed first.
+    void whenWritten(QObject *context, std::function<void()> then);
     /// Blocks until every queued write is on disk (shutdown and tests).
     void flush();
 

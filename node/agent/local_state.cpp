@@ -159,6 +159,30 @@ void LocalState::addCheck(model::Check check)
     lc.runner->start(random(intervalMs));
 }
 
+LocalState::Done LocalState::whenSaved(Done done)
+{
+    if (!m_persist.enabled())
+        return done;
+    // The API answers only once both the catalog write and the data-dir files are done, so an
+    // acknowledged registration survives a crash.
+    struct Join {
+        int left = 2;
+        api::AgentResult result;
+        Done done;
+    };
+    auto join = std::make_shared<Join>();
+    join->done = std::move(done);
+    m_persist.whenWritten(this, [join]() {
+        if (--join->left == 0)
+            join->done(join->result);
+    });
+    return [join](const api::AgentResult &r) {
+        join->result = r;
+        if (--join->left == 0)
+            join->done(join->result);
+    };
+}
+
 void LocalState::removeLocalCheck(const QString &checkId)
 {
     auto it = m_checks.find(checkId);
@@ -347,7 +371,7 @@ void LocalState::registerService(const json::AgentServiceRegistration &reg, bool
         }
     }
     cmds.append(registerCommand(svc, all));
-    write(cmds, std::move(done));
+    write(cmds, whenSaved(std::move(done)));
 }
 
 void LocalState::deregisterService(const QString &id, Done done)
@@ -367,7 +391,7 @@ void LocalState::deregisterService(const QString &id, Done done)
         removeLocalCheck(checkId);
         m_persist.removeCheck(checkId);
     }
-    write({deregisterServiceCommand(id)}, std::move(done));
+    write({deregisterServiceCommand(id)}, whenSaved(std::move(done)));
 }
 
 void LocalState::registerCheck(const json::AgentCheckRegistration &reg, Done done)
@@ -384,7 +408,7 @@ void LocalState::registerCheck(const json::AgentCheckRegistration &reg, Done don
     std::optional<model::Service> svc;
     if (!c->serviceId.isEmpty())
         svc = m_services.value(c->serviceId);
-    write({registerCommand(svc, {*c})}, std::move(done));
+    write({registerCommand(svc, {*c})}, whenSaved(std::move(done)));
 }
 
 void LocalState::deregisterCheck(const QString &id, Done done)
@@ -395,7 +419,7 @@ void LocalState::deregisterCheck(const QString &id, Done done)
     }
     removeLocalCheck(id);
     m_persist.removeCheck(id);
-    write({deregisterCheckCommand(id)}, std::move(done));
+    write({deregisterCheckCommand(id)}, whenSaved(std::move(done)));
 }
 
 void LocalState::updateTtlCheck(const QString &id, const QString &status, const QString &output, Done done)
@@ -411,11 +435,12 @@ void LocalState::updateTtlCheck(const QString &id, const QString &status, const 
     if (out.toUtf8().size() > limit)
         out = QString::fromUtf8(output.toUtf8().left(limit));
     armTtl(id);
-    updateCheck(id, status, out, std::move(done));
-    // The TTL state outlives a restart (checks/state/); the check may be gone if the write failed.
-    it = m_checks.find(id);
-    if (it != m_checks.end())
-        m_persist.saveCheckState(it->second.check, it->second.check.definition.ttl / 1000000);
+    // The TTL state outlives a restart (checks/state/).
+    model::Check next = c;
+    next.status = status;
+    next.output = out;
+    m_persist.saveCheckState(next, c.definition.ttl / 1000000);
+    updateCheck(id, status, out, whenSaved(std::move(done)));
 }
 
 void LocalState::setNodeMaintenance(bool enable, const QString &reason, Done done)
@@ -435,7 +460,7 @@ void LocalState::setNodeMaintenance(bool enable, const QString &reason, Done don
     c.type = QStringLiteral("maintenance");
     m_persist.saveCheck(c);
     addCheck(c);
-    write({registerCommand(std::nullopt, {c})}, std::move(done));
+    write({registerCommand(std::nullopt, {c})}, whenSaved(std::move(done)));
 }
 
 void LocalState::setServiceMaintenance(const QString &serviceId, bool enable, const QString &reason, Done done)
@@ -464,7 +489,7 @@ void LocalState::setServiceMaintenance(const QString &serviceId, bool enable, co
     c.type = QStringLiteral("maintenance");
     m_persist.saveCheck(c);
     addCheck(c);
-    write({registerCommand(*svc, {c})}, std::move(done));
+    write({registerCommand(*svc, {c})}, whenSaved(std::move(done)));
 }
 
 QStringList LocalState::restore()

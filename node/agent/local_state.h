@@ -98,6 +98,8 @@ private:
     /// Stores the check and starts running it (TTL timer or runner).
     void addCheck(model::Check check);
     void removeLocalCheck(const QString &checkId);
+    /// Wraps an API answer so that it also waits for the data-dir writes queued so far.
+    Done whenSaved(Done done);
     void armTtl(const QString &checkId);
     void onTtlExpired(const QString &checkId);
     /// Consul's State.UpdateCheck: no write when nothing changed; an output-only change is kept

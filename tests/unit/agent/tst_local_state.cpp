@@ -7,6 +7,7 @@
 
 #include "core/state/command.h"
 
+#include <QDir>
 #include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QTest>
@@ -161,6 +162,7 @@ struct Harness {
             return {400, error};
         api::AgentResult out{-1, {}};
         local->registerService(*reg, false, [&out](const api::AgentResult &r) { out = r; });
+        settle(out);
         return out;
     }
     api::AgentResult registerCheck(const char *json)
@@ -171,7 +173,13 @@ struct Harness {
             return {400, error};
         api::AgentResult out{-1, {}};
         local->registerCheck(*reg, [&out](const api::AgentResult &r) { out = r; });
+        settle(out);
         return out;
+    }
+    /// With a data dir the answer also waits for the file writer thread (a queued call back).
+    static void settle(const api::AgentResult &out)
+    {
+        (void)QTest::qWaitFor([&out] { return out.status != -1; }, 5000);  // callers check the status
     }
     std::optional<model::Check> check(const QString &id) const
     {
@@ -487,6 +495,9 @@ private slots:
             const char *body = "{\"Name\":\"web\",\"ID\":\"web-1\",\"Port\":8080,\"Tags\":[\"v2\"],"
                                "\"Check\":{\"HTTP\":\"http://127.0.0.1:8080/health\",\"Interval\":\"2s\",\"Timeout\":\"1s\"}}";
             QCOMPARE(a.registerService(body).status, 200);
+            // The answer came after the files were written: no flush needed to see them.
+            QCOMPARE(QDir(dir.filePath(QStringLiteral("services"))).entryList(QDir::Files).size(), 1);
+            QCOMPARE(QDir(dir.filePath(QStringLiteral("checks"))).entryList(QDir::Files).size(), 1);
             {
                 const char *json = "{\"Name\":\"gone\",\"Port\":1}";
                 QCOMPARE(a.registerService(json).status, 200);
@@ -498,11 +509,13 @@ private slots:
             api::AgentResult r{-1, {}};
             auto keep = [&r](const api::AgentResult &res) { r = res; };
             a.local->updateTtlCheck(QStringLiteral("beat"), model::status::Warning, QStringLiteral("slow"), keep);
-            QCOMPARE(r.status, 200);
+            QTRY_COMPARE(r.status, 200);
+            r.status = -1;
             a.local->setServiceMaintenance(QStringLiteral("web-1"), true, QStringLiteral("deploy"), keep);
-            QCOMPARE(r.status, 200);
+            QTRY_COMPARE(r.status, 200);
+            r.status = -1;
             a.local->deregisterService(QStringLiteral("gone"), keep);
-            QCOMPARE(r.status, 200);
+            QTRY_COMPARE(r.status, 200);
             web = *a.local->localService(QStringLiteral("web-1"));
             a.local->flushPersistence();
         }
@@ -529,7 +542,7 @@ private slots:
         // A deregistration removes the files too.
         api::AgentResult r{-1, {}};
         b.local->deregisterService(QStringLiteral("web-1"), [&r](const api::AgentResult &res) { r = res; });
-        QCOMPARE(r.status, 200);
+        QTRY_COMPARE(r.status, 200);
         b.local->flushPersistence();
         Harness c(60000, dir.path());
         c.local->restore();
