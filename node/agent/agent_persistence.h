@@ -8,7 +8,8 @@
 //
 // Owned by LocalState; called on the event-loop thread. Writes are queued to one worker thread
 // (QThreadPool with a single thread, so they happen in call order) and each file is replaced
-// atomically with QSaveFile: the event loop never waits for the disk. load() reads
+// atomically with QSaveFile: the event loop never waits for the disk (LocalState delays its API
+// answer with whenWritten() instead, so an acknowledged registration is on disk). load() reads
 // synchronously and is meant for start-up only, before the agent serves requests.
 
 #include "shared/model/types.h"
