@@ -80,6 +80,8 @@ private slots:
     void newLeaderAfterTheLeaderDies();
     void restartedServerCatchesUpThroughSnapshot();
     void consistentReadOnFollower();
+    void noLeaderAfterTheHoldTimeout();
+    void leadershipTransferOnGracefulLeave();
 
 private:
     void startTransport(Server &s);
@@ -96,6 +98,7 @@ private:
     quint64 m_snapshotThreshold = 16384;
     quint64 m_trailingLogs = 10240;
     int m_maxQueuedFrames = 4096;
+    int m_rpcHoldMs = 7000;
     QHash<QByteArray, int> m_answers;
     QHash<QByteArray, server::ProposeResult> m_results;
     QStringList m_violations;
@@ -110,6 +113,7 @@ void TestRaftNode::init()
     m_snapshotThreshold = 16384;
     m_trailingLogs = 10240;
     m_maxQueuedFrames = 4096;
+    m_rpcHoldMs = 7000;
 }
 
 void TestRaftNode::cleanup()
@@ -149,6 +153,7 @@ void TestRaftNode::startNode(Server &s)
     c.electionTicks = 10;
     c.snapshotThreshold = m_snapshotThreshold;
     c.trailingLogs = m_trailingLogs;
+    c.rpcHoldTimeoutMs = m_rpcHoldMs;
     c.snapshotChunkBytes = 64;  // several chunks even for tiny snapshots
     if (!s.sm)
         s.sm = std::make_unique<RecordingStateMachine>();
@@ -357,6 +362,56 @@ void TestRaftNode::consistentReadOnFollower()
     QVERIFY(ok);
     QVERIFY(appliedAtRead >= committed);
     QVERIFY(f->sm->commands.contains("x"));
+}
+
+void TestRaftNode::noLeaderAfterTheHoldTimeout()
+{
+    // One server of three: it can never win an election, so writes and reads give up.
+    m_rpcHoldMs = 400;
+    m_servers.resize(3);
+    for (int i = 0; i < 3; ++i) {
+        m_servers[i].id = QStringLiteral("server-%1").arg(i + 1);
+        m_servers[i].dir = std::make_unique<QTemporaryDir>();
+        startTransport(m_servers[i]);
+    }
+    startNode(m_servers[0]);
+    QElapsedTimer timer;
+    timer.start();
+    propose(m_servers[0], "lonely");
+    bool readDone = false;
+    bool readOk = true;
+    m_servers[0].node->readBarrier([&](bool ok) {
+        readDone = true;
+        readOk = ok;
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("lonely"), 1, kCommitMs);
+    QVERIFY(timer.elapsed() >= 400);
+    QCOMPARE(int(m_results.value("lonely").error), int(server::LogError::NoLeader));
+    QCOMPARE(m_results.value("lonely").errorText, QStringLiteral("No cluster leader"));
+    QTRY_VERIFY_WITH_TIMEOUT(readDone, kCommitMs);
+    QVERIFY(!readOk);
+    QVERIFY(!m_servers[0].node->hasLeader());
+    QVERIFY(m_servers[0].node->leaderAddress().isEmpty());
+    QVERIFY(m_servers[0].sm->commands.isEmpty());
+}
+
+void TestRaftNode::leadershipTransferOnGracefulLeave()
+{
+    startCluster(3);
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    Server *old = leader();
+    propose(*old, "t");
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("t"), 1, kCommitMs);
+    bool transferred = false;
+    old->node->transferLeadership([&] { transferred = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(transferred, kElectMs);
+    QVERIFY(!old->node->isLeader());
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    QVERIFY(leader() != old);
+    stop(*old);
+    propose(*leader(), "after-transfer");
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("after-transfer"), 1, kCommitMs);
+    QCOMPARE(int(m_results.value("after-transfer").error), int(server::LogError::None));
 }
 
 QTEST_GUILESS_MAIN(TestRaftNode)
