@@ -26,6 +26,8 @@ inline constexpr int kMaxPacketSize = 1400;
 inline constexpr int kMaxMetaSize = 512;
 /// Decoder limits (a push-pull of 10 000 members fits; anything bigger is hostile).
 inline constexpr int kMaxStringSize = 1024;
+/// Member names and addresses the core accepts (longer ones could not share a packet).
+inline constexpr int kMaxNameSize = 256;
 inline constexpr int kMaxTags = 64;
 inline constexpr int kMaxStates = 100000;
 inline constexpr int kMaxCompoundParts = 255;

@@ -300,6 +300,11 @@ void Swim::sendUdp(const QString &to, const std::vector<QByteArray> &msgs)
     for (const QByteArray &m : msgs)
         used += compoundOverhead(int(m.size()));
     std::vector<QByteArray> parts = msgs;
+    if (used > m_config.udpBufferSize && parts.size() > 1) {
+        // Only possible with hostile names: the first message alone still goes out.
+        parts.resize(1);
+        used = kCompoundHeader + compoundOverhead(int(parts.front().size()));
+    }
     const int room = m_config.udpBufferSize - used;
     if (room > 0 && parts.size() < std::size_t(kMaxCompoundParts)) {
         for (QByteArray &b : m_broadcasts.take(0, room, retransmitLimit(m_config.retransmitMult, m_numNodes)))
@@ -307,6 +312,14 @@ void Swim::sendUdp(const QString &to, const std::vector<QByteArray> &msgs)
     }
     ++m_stats.packetsOut;
     m_out.packets.push_back(Packet{to, encodeCompound(parts)});
+}
+
+void Swim::broadcast(const QString &node, const QByteArray &msg)
+{
+    // A message that can never share a packet would sit in the queue forever.
+    if (compoundOverhead(int(msg.size())) + kCompoundHeader > m_config.udpBufferSize)
+        return;
+    m_broadcasts.queue(node, msg);
 }
 
 quint64 Swim::requestStream(StreamKind kind, const QString &to, const QByteArray &bytes,
@@ -391,7 +404,8 @@ void Swim::applyAwareness(int delta)
 
 void Swim::aliveNode(const Alive &a, qint64 now, bool bootstrap)
 {
-    if (a.node.isEmpty() || tagsSize(a.tags) > kMaxMetaSize)
+    if (a.node.isEmpty() || a.node.toUtf8().size() > kMaxNameSize
+        || a.addr.toUtf8().size() > kMaxNameSize || tagsSize(a.tags) > kMaxMetaSize)
         return;
     const bool isLocal = a.node == m_config.name;
     auto it = m_members.find(a.node);

@@ -167,7 +167,7 @@ private:
     // output helpers
     void sendUdp(const QString &to, const QByteArray &msg);
     void sendUdp(const QString &to, const std::vector<QByteArray> &msgs);
-    void broadcast(const QString &node, const QByteArray &msg) { m_broadcasts.queue(node, msg); }
+    void broadcast(const QString &node, const QByteArray &msg);
     quint64 requestStream(StreamKind kind, const QString &to, const QByteArray &bytes,
                           qint64 timeoutMs, quint32 seqNo = 0);
     PushPull localState(bool join) const;
