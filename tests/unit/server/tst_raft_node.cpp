@@ -8,6 +8,7 @@
 #include <QCborArray>
 #include <QCborMap>
 #include <QCborValue>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -82,6 +83,8 @@ private slots:
     void consistentReadOnFollower();
     void noLeaderAfterTheHoldTimeout();
     void leadershipTransferOnGracefulLeave();
+    void wholeClusterRestartKeepsEverything();
+    void acknowledgedWritesSurviveLeaderKills();
 
 private:
     void startTransport(Server &s);
@@ -412,6 +415,96 @@ void TestRaftNode::leadershipTransferOnGracefulLeave()
     propose(*leader(), "after-transfer");
     QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("after-transfer"), 1, kCommitMs);
     QCOMPARE(int(m_results.value("after-transfer").error), int(server::LogError::None));
+}
+
+void TestRaftNode::wholeClusterRestartKeepsEverything()
+{
+    m_snapshotThreshold = 8;
+    m_trailingLogs = 3;
+    startCluster(3);
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    for (int i = 0; i < 20; ++i)
+        propose(*leader(), QByteArray("r") + QByteArray::number(i));
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(m_answers.cbegin(), m_answers.cend(), [](int n) { return n > 0; }), kCommitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(m_servers.begin(), m_servers.end(),
+                                         [](const Server &s) { return s.sm->commands.size() == 20; }),
+                             kCommitMs);
+    const QList<QByteArray> expected = m_servers[0].sm->commands;
+    for (Server &s : m_servers) {
+        stop(s);
+        s.sm = std::make_unique<RecordingStateMachine>();
+    }
+    for (Server &s : m_servers)
+        startTransport(s);
+    for (Server &s : m_servers)
+        startNode(s);
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    propose(*leader(), "after-restart");
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("after-restart"), 1, kCommitMs);
+    QCOMPARE(int(m_results.value("after-restart").error), int(server::LogError::None));
+    QCOMPARE(m_results.value("after-restart").index > 20, true);
+    for (Server &s : m_servers) {
+        QTRY_COMPARE_WITH_TIMEOUT(s.sm->commands.size(), 21, kCommitMs);
+        QCOMPARE(s.sm->commands.mid(0, 20), expected);
+    }
+}
+
+// Four clients write in a loop, each to a random live server, while the leader is killed and
+// restarted twice. Every acknowledged write ends up in every state machine, in the same order.
+void TestRaftNode::acknowledgedWritesSurviveLeaderKills()
+{
+    // A write forwarded to a leader that died is answered (NoLeader) at the hold timeout.
+    m_rpcHoldMs = 1500;
+    startCluster(3);
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    int next = 0;
+    bool running = true;
+    QList<QByteArray> acknowledged;
+    std::function<void(int)> write = [&](int client) {
+        if (!running)
+            return;
+        std::vector<Server *> live;
+        for (Server &s : m_servers)
+            if (s.node)
+                live.push_back(&s);
+        Server *target = live[QRandomGenerator::global()->bounded(int(live.size()))];
+        const QByteArray command = QByteArray("c") + QByteArray::number(client) + '-' + QByteArray::number(next++);
+        m_answers.insert(command, 0);
+        target->node->propose(command, [&, command, client](const server::ProposeResult &r) {
+            ++m_answers[command];
+            if (r.error == server::LogError::None)
+                acknowledged.append(command);
+            // Continue from the event loop: the answering node may be about to be destroyed.
+            QTimer::singleShot(0, this, [&write, client] { write(client); });
+        });
+    };
+    for (int c = 0; c < 4; ++c)
+        write(c);
+    for (int round = 0; round < 2; ++round) {
+        const qsizetype before = acknowledged.size();
+        QTRY_VERIFY_WITH_TIMEOUT(acknowledged.size() >= before + 20, kCommitMs);
+        Server *l = leader();
+        QVERIFY(l);
+        stop(*l);
+        QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+        l->sm = std::make_unique<RecordingStateMachine>();
+        startTransport(*l);
+        startNode(*l);
+    }
+    const qsizetype before = acknowledged.size();
+    QTRY_VERIFY_WITH_TIMEOUT(acknowledged.size() >= before + 20, kCommitMs);
+    running = false;
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(m_answers.cbegin(), m_answers.cend(), [](int n) { return n > 0; }), kCommitMs);
+    Server *l = leader();
+    QVERIFY(l);
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(m_servers.begin(), m_servers.end(),
+                                         [&](const Server &s) { return s.sm->commands == l->sm->commands; }),
+                             kCommitMs);
+    const QSet<QByteArray> applied(l->sm->commands.cbegin(), l->sm->commands.cend());
+    QCOMPARE(applied.size(), l->sm->commands.size());  // nothing applied twice
+    for (const QByteArray &c : std::as_const(acknowledged))
+        QVERIFY2(applied.contains(c), c.constData());
+    qInfo() << acknowledged.size() << "acknowledged writes," << l->sm->commands.size() << "applied";
 }
 
 QTEST_GUILESS_MAIN(TestRaftNode)
