@@ -12,7 +12,8 @@ install_packages "${BUILD_PACKAGES[@]}"
 
 BUILD_DIR=${BUILD_DIR:-build}
 PORT=${CONCLAVE_HTTP_PORT:-8500}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Same flags as .ci/run, so that running the tests afterwards reuses this build.
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONCLAVE_WERROR=ON >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target conclave
 BIN=$BUILD_DIR/bin/conclave
 
