@@ -147,6 +147,13 @@ bool RaftNode::open(const QString &dataDir, QString *error)
             [this](const QString &text) { onSnapshotDone(false, text); });
     connect(m_storage.get(), &storage::StorageThread::storageFailed, this, &RaftNode::fail);
     connect(&m_transport, &net::PeerTransport::frameReceived, this, &RaftNode::onFrame);
+    Forwarder::Hooks hooks;
+    hooks.leaderId = [this] { return m_core->lead().value; };
+    hooks.isLeader = [this] { return m_core->isLeader(); };
+    hooks.tryProposeHere = [this](const QByteArray &command, Done &done) { return tryProposeHere(command, done); };
+    hooks.propose = [this](const QByteArray &command, Done done) { propose(command, std::move(done)); };
+    hooks.appliedIndex = [this] { return m_appliedIndex; };
+    m_forwarder = std::make_unique<Forwarder>(m_transport, m_config.rpcHoldTimeoutMs, std::move(hooks));
     for (auto it = m_addresses.cbegin(); it != m_addresses.cend(); ++it)
         m_transport.setPeer(it.key(), it.value());
 
@@ -353,11 +360,11 @@ void RaftNode::onFrame(const QString &from, net::PeerTransport::Channel, const n
         break;
     case RaftFrameType::ForwardRequest:
         if (const std::optional<ForwardRequest> q = decodeForwardRequest(frame.payload, &why))
-            onForwardRequest(from, *q);
+            m_forwarder->onRequest(from, *q);
         break;
     case RaftFrameType::ForwardResponse:
         if (const std::optional<ForwardResponse> r = decodeForwardResponse(frame.payload, &why))
-            onForwardResponse(*r);
+            m_forwarder->onResponse(*r);
         break;
     default:
         why = QStringLiteral("unknown frame type %1").arg(frame.type);
@@ -394,42 +401,6 @@ void RaftNode::onSnapshotChunk(const QString &from, const SnapshotChunk &chunk)
     onMessage(chunk.message);
 }
 
-void RaftNode::onForwardRequest(const QString &from, const ForwardRequest &request)
-{
-    auto reply = [this, from, id = request.id](const ProposeResult &r) {
-        ForwardResponse s;
-        s.id = id;
-        s.index = r.index;
-        s.error = int(r.error);
-        s.errorText = r.errorText;
-        s.result = r.result;
-        m_transport.send(from, frameOf(RaftFrameType::ForwardResponse, encodeForwardResponse(s)));
-    };
-    if (!m_core->isLeader()) {
-        reply(errorResult(LogError::NoLeader, kNoLeader));  // index 0: the sender may retry
-        return;
-    }
-    propose(request.command, reply);
-}
-
-void RaftNode::onForwardResponse(const ForwardResponse &response)
-{
-    auto it = m_forwards.find(response.id);
-    if (it == m_forwards.end())
-        return;
-    if (LogError(response.error) == LogError::NoLeader && response.index == 0) {
-        it->second.sent = false;  // not proposed anywhere: safe to try again until the deadline
-        return;
-    }
-    ProposeResult r;
-    r.index = response.index;
-    r.error = LogError(response.error);
-    r.errorText = response.errorText;
-    r.result = response.result;
-    it->second.result = r;
-    completeWaiting();
-}
-
 void RaftNode::propose(const QByteArray &command, Done done)
 {
     switch (m_state) {
@@ -445,43 +416,22 @@ void RaftNode::propose(const QByteArray &command, Done done)
         deferError(std::move(done), LogError::ShuttingDown, kShutdown);
         return;
     }
-    if (m_core->isLeader()) {
-        const raft::ProposeResult r = m_core->propose(command);
-        if (r.error == raft::RaftError::None) {
-            m_pending.emplace(r.index.value, Pending{r.term, std::move(done), now() + m_config.rpcHoldTimeoutMs});
-            scheduleReady();
-            return;
-        }
-    }
+    if (tryProposeHere(command, done))
+        return;
     // Not the leader (or leadership is moving): forward, retrying until a leader answers.
-    const quint64 id = m_nextForwardId++;
-    m_forwards.emplace(id, Forward{command, std::move(done), now() + m_config.rpcHoldTimeoutMs, false, std::nullopt});
-    trySendForward(id);
+    m_forwarder->forward(command, std::move(done));
 }
 
-void RaftNode::trySendForward(quint64 id)
+bool RaftNode::tryProposeHere(const QByteArray &command, Done &done)
 {
-    auto it = m_forwards.find(id);
-    if (it == m_forwards.end() || it->second.sent || it->second.result)
-        return;
-    if (m_core->isLeader()) {
-        // We became the leader meanwhile: propose here.
-        Forward f = std::move(it->second);
-        m_forwards.erase(it);
-        const raft::ProposeResult r = m_core->propose(f.command);
-        if (r.error == raft::RaftError::None) {
-            m_pending.emplace(r.index.value, Pending{r.term, std::move(f.done), f.deadline});
-            scheduleReady();
-        } else {
-            m_forwards.emplace(id, std::move(f));
-        }
-        return;
-    }
-    const QString lead = m_core->lead().value;
-    if (lead.isEmpty() || lead == m_config.nodeId)
-        return;  // retried on the next tick
-    it->second.sent = true;
-    m_transport.send(lead, frameOf(RaftFrameType::ForwardRequest, encodeForwardRequest({id, it->second.command})));
+    if (!m_core->isLeader())
+        return false;
+    const raft::ProposeResult r = m_core->propose(command);
+    if (r.error != raft::RaftError::None)
+        return false;
+    m_pending.emplace(r.index.value, Pending{r.term, std::move(done), now() + m_config.rpcHoldTimeoutMs});
+    scheduleReady();
+    return true;
 }
 
 void RaftNode::readBarrier(std::function<void(bool ok)> done)
@@ -510,19 +460,9 @@ void RaftNode::tryAskRead(quint64 id)
 void RaftNode::completeWaiting()
 {
     QPointer<RaftNode> self(this);
-    for (auto it = m_forwards.begin(); it != m_forwards.end();) {
-        if (it->second.result && (it->second.result->error != LogError::None || it->second.result->index <= m_appliedIndex)) {
-            Done done = std::move(it->second.done);
-            const ProposeResult r = *it->second.result;
-            it = m_forwards.erase(it);
-            if (done)
-                done(r);
-            if (!self)
-                return;
-        } else {
-            ++it;
-        }
-    }
+    m_forwarder->onApplied();
+    if (!self)
+        return;
     for (auto it = m_reads.begin(); it != m_reads.end();) {
         if (it->second.confirmed && it->second.index <= m_appliedIndex) {
             auto done = std::move(it->second.done);
@@ -544,10 +484,10 @@ void RaftNode::onTick()
     m_core->tick();
     if (m_core->isLeader())
         m_lastContact = now();
-    for (auto &[id, f] : m_forwards) {
-        if (!f.sent && !f.result)
-            QMetaObject::invokeMethod(this, [this, id = id] { trySendForward(id); }, Qt::QueuedConnection);
-    }
+    QPointer<RaftNode> self(this);
+    m_forwarder->retry();
+    if (!self || m_state != State::Open)
+        return;
     for (auto &[id, r] : m_reads) {
         if (!r.asked)
             QMetaObject::invokeMethod(this, [this, id = id] { tryAskRead(id); }, Qt::QueuedConnection);
@@ -569,14 +509,6 @@ void RaftNode::expire()
         if (it->second.deadline <= t) {
             expired.push_back(std::move(it->second.done));
             it = m_pending.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    for (auto it = m_forwards.begin(); it != m_forwards.end();) {
-        if (it->second.deadline <= t && !it->second.result) {
-            expired.push_back(std::move(it->second.done));
-            it = m_forwards.erase(it);
         } else {
             ++it;
         }
@@ -705,9 +637,6 @@ void RaftNode::failAll(LogError error, const QString &text)
     for (auto &[index, p] : m_pending)
         dones.push_back(std::move(p.done));
     m_pending.clear();
-    for (auto &[id, f] : m_forwards)
-        dones.push_back(std::move(f.done));
-    m_forwards.clear();
     std::vector<std::function<void(bool)>> reads;
     for (auto &[id, r] : m_reads)
         reads.push_back(std::move(r.done));
@@ -716,6 +645,8 @@ void RaftNode::failAll(LogError error, const QString &text)
         if (d)
             d(errorResult(error, text));
     }
+    if (m_forwarder)
+        m_forwarder->failAll(error, text);
     for (auto &r : reads) {
         if (r)
             r(false);

@@ -19,6 +19,7 @@
 
 #include "core/raft/raft_core.h"
 #include "net/peer_transport.h"
+#include "server/forwarder.h"
 #include "server/raft_messages.h"
 #include "server/replicated_log.h"
 #include "server/state_machine.h"
@@ -103,13 +104,6 @@ private:
         Done done;
         qint64 deadline = 0;
     };
-    struct Forward {
-        QByteArray command;
-        Done done;
-        qint64 deadline = 0;
-        bool sent = false;
-        std::optional<ProposeResult> result;  // the leader answered; waiting to apply result->index
-    };
     struct Read {
         std::function<void(bool)> done;
         qint64 deadline = 0;
@@ -139,11 +133,9 @@ private:
     void onFrame(const QString &from, net::PeerTransport::Channel channel, const net::Frame &frame);
     void onMessage(const raft::Message &m);
     void onSnapshotChunk(const QString &from, const SnapshotChunk &chunk);
-    void onForwardRequest(const QString &from, const ForwardRequest &request);
-    void onForwardResponse(const ForwardResponse &response);
     void sendMessage(const raft::Message &m);
     void sendSnapshot(const raft::Message &m);
-    void trySendForward(quint64 id);
+    bool tryProposeHere(const QByteArray &command, Done &done);
     void tryAskRead(quint64 id);
     void completeWaiting();
     void expire();
@@ -180,8 +172,7 @@ private:
 
     quint64 m_appliedIndex = 0;
     std::map<quint64, Pending> m_pending;  // by log index, leader side
-    std::map<quint64, Forward> m_forwards;  // by request id, follower side
-    quint64 m_nextForwardId = 1;
+    std::unique_ptr<Forwarder> m_forwarder;  // follower → leader writes
     std::map<quint64, Read> m_reads;  // by read id (the ReadIndex context)
     quint64 m_nextReadId = 1;
 
