@@ -31,6 +31,32 @@ storage::SnapshotMeta toStorage(const raft::SnapshotMeta &m)
     return storage::SnapshotMeta{m.index.value, m.term.value, m.membership.encode()};
 }
 
+// On disk a command is stored as is, like SingleNodeLog does (commands are CBOR maps, so their
+// first byte is never 0x00 or 0x01); a membership change gets a 0x01 tag byte in front, and a
+// no-op or a command that could be mistaken for a tag gets 0x00. A dev-mode log thus opens here.
+storage::LogEntry toStorage(const raft::Entry &e)
+{
+    QByteArray data;
+    if (e.type == raft::EntryType::ConfChange)
+        data = QByteArray(1, '\x01') + e.data;
+    else if (e.data.isEmpty() || quint8(e.data.at(0)) <= 1)
+        data = QByteArray(1, '\x00') + e.data;
+    else
+        data = e.data;
+    return storage::LogEntry{e.index.value, e.term.value, data};
+}
+
+raft::Entry fromStorage(const storage::LogEntry &e)
+{
+    raft::Entry entry{raft::Term{e.term}, raft::LogIndex{e.index}, raft::EntryType::Normal, e.data};
+    const quint8 tag = e.data.isEmpty() ? 0xff : quint8(e.data.at(0));
+    if (tag <= quint8(raft::EntryType::ConfChange)) {
+        entry.type = raft::EntryType(tag);
+        entry.data = e.data.mid(1);
+    }
+    return entry;
+}
+
 net::Frame frameOf(RaftFrameType type, const QByteArray &payload)
 {
     return net::Frame{quint32(type), 1, payload};
@@ -87,11 +113,13 @@ bool RaftNode::open(const QString &dataDir, QString *error)
     } else {
         init.snapshot.membership = bootstrap;  // index 0 holds the initial voters (not stored)
         if (loaded.snapshot) {
-            const std::optional<raft::Membership> membership =
-                raft::Membership::decode(loaded.snapshot->meta.membership);
-            if (!membership)
-                return failOpen(QStringLiteral("the snapshot at index %1 has no Raft membership")
-                                    .arg(loaded.snapshot->meta.index));
+            std::optional<raft::Membership> membership = raft::Membership::decode(loaded.snapshot->meta.membership);
+            if (!membership) {
+                // Written by SingleNodeLog (dev mode): its voters are the configured ones.
+                qCWarning(lcRaft).noquote() << "the snapshot at index" << loaded.snapshot->meta.index
+                                            << "has no Raft membership; using the configured peers";
+                membership = bootstrap;
+            }
             QString why;
             if (!m_stateMachine.restore(loaded.snapshot->payload, &why))
                 return failOpen(QStringLiteral("the snapshot at index %1 does not restore: %2")
@@ -109,12 +137,7 @@ bool RaftNode::open(const QString &dataDir, QString *error)
                 return failOpen(QStringLiteral("the log continues at index %1 after the snapshot at index %2")
                                     .arg(e.index)
                                     .arg(base));
-            // Stored with the entry type as a one-byte tag in front (see processReady).
-            const quint8 tag = e.data.isEmpty() ? 0xff : quint8(e.data.at(0));
-            if (tag > quint8(raft::EntryType::ConfChange))
-                return failOpen(QStringLiteral("log entry %1 was not written by Raft").arg(e.index));
-            init.entries.push_back(
-                raft::Entry{raft::Term{e.term}, raft::LogIndex{e.index}, raft::EntryType(tag), e.data.mid(1)});
+            init.entries.push_back(fromStorage(e));
         }
         const quint64 last = base + init.entries.size();
         init.hardState.term = raft::Term{loaded.hardState.currentTerm};
@@ -206,11 +229,8 @@ void RaftNode::processReady()
     if (!rd.entries.empty()) {
         QList<storage::LogEntry> entries;
         entries.reserve(qsizetype(rd.entries.size()));
-        for (const raft::Entry &e : rd.entries) {
-            // A tag byte keeps membership changes apart from commands on disk.
-            const char tag = char(e.type);
-            entries.append(storage::LogEntry{e.index.value, e.term.value, QByteArray(1, tag) + e.data});
-        }
+        for (const raft::Entry &e : rd.entries)
+            entries.append(toStorage(e));
         m_storage->appendEntries(entries);
         m_waitAppends = ++m_appendsPosted;
     }

@@ -4,6 +4,7 @@
 // leader is destroyed, catch-up of a restarted server through InstallSnapshot, consistent reads,
 // and every callback answered exactly once. Deadlines are polled, never slept.
 #include "server/raft_node.h"
+#include "server/single_node_log.h"
 
 #include <QCborArray>
 #include <QCborMap>
@@ -85,6 +86,7 @@ private slots:
     void leadershipTransferOnGracefulLeave();
     void wholeClusterRestartKeepsEverything();
     void acknowledgedWritesSurviveLeaderKills();
+    void devModeDataDirOpensAsSingleVoter();
 
 private:
     void startTransport(Server &s);
@@ -505,6 +507,43 @@ void TestRaftNode::acknowledgedWritesSurviveLeaderKills()
     for (const QByteArray &c : std::as_const(acknowledged))
         QVERIFY2(applied.contains(c), c.constData());
     qInfo() << acknowledged.size() << "acknowledged writes," << l->sm->commands.size() << "applied";
+}
+
+// A data dir written by SingleNodeLog (dev mode: raw commands, a snapshot without a Raft
+// membership) opens as a one-voter Raft cluster with everything in it.
+void TestRaftNode::devModeDataDirOpensAsSingleVoter()
+{
+    m_servers.resize(1);
+    Server &s = m_servers[0];
+    s.id = QStringLiteral("solo");
+    s.dir = std::make_unique<QTemporaryDir>();
+    s.sm = std::make_unique<RecordingStateMachine>();
+    {
+        server::SingleNodeLog::Config c;
+        c.snapshotThreshold = 3;
+        c.trailingLogs = 1;
+        c.advertiseAddress = QStringLiteral("127.0.0.1:8300");
+        server::SingleNodeLog log(*s.sm, c);
+        QString error;
+        QVERIFY2(log.open(s.dir->path(), &error), qPrintable(error));
+        int answered = 0;
+        for (int i = 0; i < 5; ++i)
+            log.propose(QByteArray("\xa1\x61k\x61") + char('a' + i), [&](const server::ProposeResult &) { ++answered; });
+        QTRY_COMPARE_WITH_TIMEOUT(answered, 5, kCommitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(log.lastSnapshotIndex() >= 3, kCommitMs);
+    }
+    const QList<QByteArray> expected = s.sm->commands;
+    QCOMPARE(expected.size(), 5);
+    s.sm = std::make_unique<RecordingStateMachine>();
+    startTransport(s);
+    startNode(s);
+    QTRY_VERIFY_WITH_TIMEOUT(s.node->isLeader(), kElectMs);
+    QTRY_COMPARE_WITH_TIMEOUT(s.sm->commands, expected, kCommitMs);
+    propose(s, "\xa1\x61k\x61z");
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("\xa1\x61k\x61z"), 1, kCommitMs);
+    QCOMPARE(int(m_results.value("\xa1\x61k\x61z").error), int(server::LogError::None));
+    QCOMPARE(s.sm->commands.size(), 6);
+    QCOMPARE(s.node->peers(), QStringList{s.address()});
 }
 
 QTEST_GUILESS_MAIN(TestRaftNode)
