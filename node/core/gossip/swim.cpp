@@ -530,6 +530,15 @@ void Swim::deadNode(const Dead &d, qint64 now)
     if (d.incarnation < m.incarnation)
         return;
     m_suspicions.erase(d.node);
+    if (m.state == NodeState::Dead && d.node == d.from) {
+        // A leave on behalf of a failed member (Consul force-leave): failed becomes left.
+        broadcast(d.node, encode(d));
+        m.incarnation = d.incarnation;
+        m.state = NodeState::Left;
+        m.stateChangeMs = now;
+        notify(MemberEventType::Leave, m);
+        return;
+    }
     if (m.deadOrLeft())
         return;
     const bool isLocal = d.node == m_config.name;

@@ -122,6 +122,7 @@ private slots:
     void leaveIsNotRefuted();
     void reapAfterTimeouts();
     void deadNodeReclaim();
+    void forceLeave();
     void joinAndPushPull();
     void malformedPacketsAreCounted();
 };
@@ -279,7 +280,8 @@ void TestSwim::precedence_data()
     QTest::newRow("dead, newer alive revives") << dead << alive << 6 << alive << 6;
     QTest::newRow("dead, newer suspect ignored") << dead << suspect << 6 << dead << 5;
     QTest::newRow("dead, newer dead ignored") << dead << dead << 6 << dead << 5;
-    QTest::newRow("dead, leave ignored") << dead << leave << 6 << dead << 5;
+    QTest::newRow("dead, older leave ignored") << dead << leave << 4 << dead << 5;
+    QTest::newRow("dead, leave (force-leave) → left") << dead << leave << 5 << left << 5;
     QTest::newRow("left, newer alive rejoins") << left << alive << 6 << alive << 6;
     QTest::newRow("left, same alive ignored") << left << alive << 5 << left << 5;
     QTest::newRow("left, newer dead ignored") << left << dead << 6 << left << 5;
@@ -645,6 +647,31 @@ void TestSwim::deadNodeReclaim()
     // An alive member's name is never taken over.
     feed(s, Alive{9, QStringLiteral("b"), addrOf(QStringLiteral("b")), {}}, 90000);
     QCOMPARE(s.member(QStringLiteral("b"))->addr, newAddr);
+}
+
+void TestSwim::forceLeave()
+{
+    Swim s(cfg(QStringLiteral("a")), 1, 0);
+    addAlive(s, QStringLiteral("b"), 2, 0);
+    addAlive(s, QStringLiteral("c"), 1, 0);
+    QVERIFY(!s.forceLeave(QStringLiteral("b"), false, 10));  // alive: refused
+    QVERIFY(!s.forceLeave(QStringLiteral("zz"), false, 10));
+    feed(s, Dead{2, QStringLiteral("b"), QStringLiteral("c")}, 100);
+    s.takeOutbox();
+    QVERIFY(s.forceLeave(QStringLiteral("b"), false, 200));
+    QCOMPARE(s.member(QStringLiteral("b"))->status(), MemberStatus::Left);
+    Outbox out = s.takeOutbox();
+    QCOMPARE(out.events.size(), std::size_t(1));
+    QCOMPARE(out.events[0].type, MemberEventType::Leave);
+    // The leave is gossiped so others turn failed into left too.
+    out = runUntil(s, 1500);
+    const std::vector<Dead> d = find<Dead>(out);
+    QVERIFY(std::any_of(d.begin(), d.end(), [](const Dead &x) { return x.node == QLatin1String("b") && x.from == x.node; }));
+    QVERIFY(s.forceLeave(QStringLiteral("b"), true, 2000));  // prune
+    QVERIFY(!s.member(QStringLiteral("b")));
+    out = s.takeOutbox();
+    QCOMPARE(out.events.size(), std::size_t(1));
+    QCOMPARE(out.events[0].type, MemberEventType::Reap);
 }
 
 void TestSwim::joinAndPushPull()
