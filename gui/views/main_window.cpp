@@ -167,9 +167,9 @@ void MainWindow::buildUi()
     m_tree->setUniformRowHeights(true);
     m_tree->setAlternatingRowColors(true);
     m_tree->header()->setStretchLastSection(true);
-    m_tree->setColumnWidth(TopologyModel::NameColumn, 200);
-    m_tree->setColumnWidth(TopologyModel::AddressColumn, 130);
-    m_tree->setColumnWidth(TopologyModel::HealthColumn, 90);
+    m_tree->setColumnWidth(TopologyModel::NameColumn, 175);
+    m_tree->setColumnWidth(TopologyModel::AddressColumn, 105);
+    m_tree->setColumnWidth(TopologyModel::HealthColumn, 85);
     m_picture = new TopologyView(m_cache);
     m_picture->setObjectName(QStringLiteral("topologyPicture"));
     m_detail = new NodeDetail(m_cache);
@@ -179,12 +179,13 @@ void MainWindow::buildUi()
     right->addWidget(m_detail);
     right->setStretchFactor(0, 3);
     right->setStretchFactor(1, 2);
+    right->setSizes({560, 280});
     auto *split = new QSplitter(Qt::Horizontal);
     split->addWidget(m_tree);
     split->addWidget(right);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 3);
-    split->setSizes({330, 950});
+    split->setSizes({400, 1040});
     auto *topologyPage = new QWidget;
     auto *tl = new QVBoxLayout(topologyPage);
     tl->setContentsMargins(8, 8, 8, 8);
@@ -215,7 +216,7 @@ void MainWindow::buildUi()
     });
     m_kv = new KvEditor(m_cache, m_api);
     m_kv->setObjectName(QStringLiteral("kvEditor"));
-    connect(m_kv, &KvEditor::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 6000); });
+    // KV outcomes show in the editor itself; the status bar keeps the connection state visible.
 
     m_tabs = new QTabWidget;
     m_tabs->setDocumentMode(true);
@@ -232,9 +233,14 @@ void MainWindow::buildUi()
     statusBar()->addWidget(m_conn, 1);
     m_nodesLabel = new QLabel;
     statusBar()->addPermanentWidget(m_nodesLabel);
+    const Health countStates[3] = {Health::Passing, Health::Warning, Health::Critical};
     for (int i = 0; i < 3; ++i) {
+        m_countIcons[i] = new QLabel;
+        m_countIcons[i]->setPixmap(healthIcon(countStates[i]).pixmap(14, 14));
         m_counts[i] = new QLabel;
         m_counts[i]->setObjectName(QStringLiteral("count%1").arg(i));
+        m_counts[i]->setContentsMargins(0, 0, 10, 0);
+        statusBar()->addPermanentWidget(m_countIcons[i]);
         statusBar()->addPermanentWidget(m_counts[i]);
     }
 }
@@ -350,13 +356,8 @@ void MainWindow::refreshCounts()
     for (const model::Check &c : m_cache->checks())
         ++n[int(healthFromStatus(c.status))];
     const Health states[3] = {Health::Passing, Health::Warning, Health::Critical};
-    for (int i = 0; i < 3; ++i) {
-        const QColor col = healthColor(states[i]);
-        m_counts[i]->setText(QStringLiteral("<span style='color:%1'>●</span> %2 %3")
-                                 .arg(col.name())
-                                 .arg(n[int(states[i])])
-                                 .arg(healthText(states[i])));
-    }
+    for (int i = 0; i < 3; ++i)
+        m_counts[i]->setText(QStringLiteral("%1 %2").arg(n[int(states[i])]).arg(healthText(states[i])));
     m_nodesLabel->setText(tr("%n node(s)", nullptr, int(m_cache->nodes().size())) + QStringLiteral("   ·   ") +
                           tr("%n service(s)", nullptr, int(m_cache->services().size())) + QStringLiteral("   "));
 }

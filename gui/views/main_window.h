@@ -89,6 +89,7 @@ private:
     QToolButton *m_healthButtons[3] = {};
     QLabel *m_connDot = nullptr, *m_conn = nullptr;
     QLabel *m_counts[3] = {};
+    QLabel *m_countIcons[3] = {};
     QLabel *m_nodesLabel = nullptr;
     QMenu *m_fileMenu = nullptr, *m_viewMenu = nullptr, *m_langMenu = nullptr, *m_helpMenu = nullptr;
     QAction *m_connectAction = nullptr, *m_disconnectAction = nullptr, *m_quitAction = nullptr;

@@ -78,10 +78,10 @@ NodeDetail::NodeDetail(ClusterCache *cache, QWidget *parent) : QWidget(parent), 
     m_id->setFont(mono);
     m_id->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_gossip = new QLabel;
-    m_form->addRow(QString(), m_address);
-    m_form->addRow(QString(), m_dc);
-    m_form->addRow(QString(), m_id);
-    m_form->addRow(QString(), m_gossip);
+    m_form->addRow(new QLabel, m_address);
+    m_form->addRow(new QLabel, m_dc);
+    m_form->addRow(new QLabel, m_id);
+    m_form->addRow(new QLabel, m_gossip);
     left->addLayout(m_form);
     m_metaBox = new QGroupBox;
     auto *ml = new QVBoxLayout(m_metaBox);

@@ -17,7 +17,7 @@ namespace conclave::gui {
 
 namespace {
 constexpr qreal kTileW = 236;
-constexpr qreal kTileH = 124;
+constexpr qreal kTileH = 112;
 constexpr qreal kGap = 14;
 constexpr qreal kMargin = 18;
 constexpr qreal kFramePad = 14;
@@ -143,6 +143,7 @@ public:
             QPainterPath cp;
             cp.addRoundedRect(cr, chipH / 2, chipH / 2);
             p->fillPath(cp, Qt::white);
+            p->setBrush(Qt::NoBrush);
             p->setPen(QPen(QColor(0xc9, 0xcf, 0xd8), 1));
             p->drawPath(cp);
             p->setPen(Qt::NoPen);
