@@ -5,7 +5,7 @@
 BUILD_PACKAGES=(cmake ninja-build g++ qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev curl ca-certificates
   qt6-tools-dev qt6-l10n-tools fonts-dejavu-core fonts-thai-tlwg)  # second line: conclave-gui (translations, offscreen fonts, Thai)
 # Everything CI needs on top: GUI and translations, fuzzing, DNS and benchmark tools.
-CI_PACKAGES=("${BUILD_PACKAGES[@]}" clang libclang-rt-14-dev qt6-tools-dev qt6-l10n-tools dnsutils wrk etcd-server)
+CI_PACKAGES=("${BUILD_PACKAGES[@]}" clang libclang-rt-14-dev qt6-tools-dev qt6-l10n-tools dnsutils dnsperf unbound wrk etcd-server)
 
 install_packages() {
   local missing=() pkg
