@@ -235,8 +235,15 @@ void ClusterCache::applyChange(const stream::Change &change)
 QList<model::Service> ClusterCache::servicesOf(const QString &node) const
 {
     QList<model::Service> out;
-    for (const QString &id : m_servicesByNode.value(node))
-        out.append(m_services.value(id).service);
+    const auto ids = m_servicesByNode.constFind(node);
+    if (ids == m_servicesByNode.cend())
+        return out;
+    out.reserve(ids->size());
+    for (const QString &id : *ids) {
+        const auto s = m_services.constFind(id);
+        if (s != m_services.cend())
+            out.append(s->service);
+    }
     std::sort(out.begin(), out.end(), [](const model::Service &a, const model::Service &b) {
         return a.service != b.service ? a.service < b.service : a.id < b.id;
     });
@@ -255,18 +262,27 @@ QList<model::Check> ClusterCache::checksOf(const QString &node) const
 Health ClusterCache::nodeHealth(const QString &node) const
 {
     Health worst = Health::Unknown;
-    for (const QString &id : m_checksByNode.value(node))
-        worst = std::max(worst, healthFromStatus(m_checks.value(id).status));
+    const auto ids = m_checksByNode.constFind(node);
+    if (ids == m_checksByNode.cend())
+        return worst;
+    for (const QString &id : *ids) {
+        const auto c = m_checks.constFind(id);
+        if (c != m_checks.cend())
+            worst = std::max(worst, healthFromStatus(c->status));
+    }
     return worst;
 }
 
 Health ClusterCache::serviceHealth(const QString &node, const QString &serviceId) const
 {
     Health worst = Health::Unknown;
-    for (const QString &id : m_checksByNode.value(node)) {
-        const model::Check &c = m_checks.value(id);
-        if (c.serviceId.isEmpty() || c.serviceId == serviceId)
-            worst = std::max(worst, healthFromStatus(c.status));
+    const auto ids = m_checksByNode.constFind(node);
+    if (ids == m_checksByNode.cend())
+        return worst;
+    for (const QString &id : *ids) {
+        const auto c = m_checks.constFind(id);
+        if (c != m_checks.cend() && (c->serviceId.isEmpty() || c->serviceId == serviceId))
+            worst = std::max(worst, healthFromStatus(c->status));
     }
     return worst;
 }
