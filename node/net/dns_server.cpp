@@ -1,0 +1,343 @@
+#include "net/dns_server.h"
+
+#include <QHash>
+#include <QLoggingCategory>
+#include <QNetworkDatagram>
+#include <QPointer>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QUdpSocket>
+
+Q_LOGGING_CATEGORY(lcDns, "conclave.dns")
+
+namespace conclave::net {
+
+namespace {
+
+QByteArray frame(const QByteArray &msg)
+{
+    QByteArray out;
+    out.reserve(msg.size() + 2);
+    out.append(char((msg.size() >> 8) & 0xFF));
+    out.append(char(msg.size() & 0xFF));
+    out.append(msg);
+    return out;
+}
+
+QByteArray servFail(const QByteArray &query)
+{
+    const dns::DecodeResult d = dns::decode(query);
+    if (!d.message)
+        return {};
+    return dns::encode(dns::errorReply(*d.message, dns::Rcode::ServFail, true));
+}
+
+}  // namespace
+
+class DnsServer::Impl : public QObject {
+public:
+    // Where the answer to a forwarded query goes: a UDP client, or a TCP connection (if still open).
+    struct Forward {
+        QByteArray query;
+        quint16 id = 0;
+        QHostAddress client;
+        quint16 clientPort = 0;
+        QPointer<QTcpSocket> tcp;
+        int next = 0;  // index of the next recursor to try
+        QUdpSocket *socket = nullptr;
+        QTimer *timer = nullptr;
+    };
+
+    Impl(Handler handler, Options options)
+        : m_handler(std::move(handler)), m_options(std::move(options))
+    {
+    }
+
+    ~Impl() override { close(); }
+
+    bool listen(const QHostAddress &address, quint16 port, QString *error)
+    {
+        // With port 0 the UDP socket picks the port and TCP must get the same one; another
+        // process may hold that TCP port, so try a few times.
+        for (int attempt = 0; attempt < 20; ++attempt) {
+            auto udp = std::make_unique<QUdpSocket>();
+            if (!udp->bind(address, port)) {
+                *error = QStringLiteral("cannot listen on %1:%2 (udp): %3")
+                             .arg(address.toString()).arg(port).arg(udp->errorString());
+                return false;
+            }
+            auto tcp = std::make_unique<QTcpServer>();
+            if (!tcp->listen(address, udp->localPort())) {
+                if (port != 0) {
+                    *error = QStringLiteral("cannot listen on %1:%2 (tcp): %3")
+                                 .arg(address.toString()).arg(port).arg(tcp->errorString());
+                    return false;
+                }
+                continue;
+            }
+            m_udp = std::move(udp);
+            m_tcp = std::move(tcp);
+            m_udp->setReadBufferSize(0);
+            connect(m_udp.get(), &QUdpSocket::readyRead, this, &Impl::onUdpReadyRead);
+            connect(m_tcp.get(), &QTcpServer::newConnection, this, &Impl::onNewConnection);
+            return true;
+        }
+        *error = QStringLiteral("cannot listen on %1: no port free for both UDP and TCP").arg(address.toString());
+        return false;
+    }
+
+    void close()
+    {
+        // Connections first: they are children of the QTcpServer.
+        const auto conns = m_connections;
+        for (QTcpSocket *s : conns)
+            s->abort();
+        m_connections.clear();
+        m_buffers.clear();
+        if (m_udp)
+            m_udp->close();
+        m_udp.reset();
+        if (m_tcp)
+            m_tcp->close();
+        m_tcp.reset();
+        for (Forward *f : std::as_const(m_forwards)) {
+            f->socket->deleteLater();
+            f->timer->deleteLater();
+            delete f;
+        }
+        m_forwards.clear();
+    }
+
+    void onUdpReadyRead()
+    {
+        while (m_udp && m_udp->hasPendingDatagrams()) {
+            const QNetworkDatagram dg = m_udp->receiveDatagram(65535);
+            if (!dg.isValid())
+                continue;
+            const QByteArray query = dg.data();
+            const Result r = m_handler(query, dns::Transport::Udp);
+            if (r.action == Action::Reply)
+                m_udp->writeDatagram(r.reply, dg.senderAddress(), quint16(dg.senderPort()));
+            else if (r.action == Action::Forward)
+                startForward(query, dg.senderAddress(), quint16(dg.senderPort()), nullptr);
+        }
+    }
+
+    void onNewConnection()
+    {
+        while (m_tcp && m_tcp->hasPendingConnections()) {
+            QTcpSocket *s = m_tcp->nextPendingConnection();
+            if (int(m_connections.size()) >= m_options.maxTcpConnections) {
+                s->abort();
+                s->deleteLater();
+                continue;
+            }
+            m_connections.insert(s);
+            auto *idle = new QTimer(s);
+            idle->setSingleShot(true);
+            idle->setInterval(m_options.tcpIdleTimeoutMs);
+            connect(idle, &QTimer::timeout, s, [s] { s->disconnectFromHost(); });
+            idle->start();
+            connect(s, &QTcpSocket::readyRead, this, [this, s, idle] {
+                idle->start();
+                onTcpReadyRead(s);
+            });
+            connect(s, &QTcpSocket::disconnected, this, [this, s] {
+                m_connections.remove(s);
+                m_buffers.remove(s);
+                s->deleteLater();
+            });
+        }
+    }
+
+    void onTcpReadyRead(QTcpSocket *s)
+    {
+        QByteArray &buf = m_buffers[s];
+        buf.append(s->readAll());
+        if (buf.size() > kMaxTcpBuffer) {
+            s->abort();
+            return;
+        }
+        while (buf.size() >= 2) {
+            const int len = (quint8(buf[0]) << 8) | quint8(buf[1]);
+            if (len == 0) {  // an empty frame cannot be a DNS message
+                s->disconnectFromHost();
+                return;
+            }
+            if (buf.size() < 2 + len)
+                break;
+            const QByteArray query = buf.mid(2, len);
+            buf.remove(0, 2 + len);
+            const Result r = m_handler(query, dns::Transport::Tcp);
+            if (r.action == Action::Reply)
+                s->write(frame(r.reply));
+            else if (r.action == Action::Forward)
+                startForward(query, {}, 0, s);
+        }
+    }
+
+    void startForward(const QByteArray &query, const QHostAddress &client, quint16 clientPort, QTcpSocket *tcp)
+    {
+        if (m_options.recursors.isEmpty() || int(m_forwards.size()) >= m_options.maxPendingForwards) {
+            deliver(servFail(query), client, clientPort, tcp);
+            return;
+        }
+        auto *f = new Forward;
+        f->query = query;
+        f->id = quint16((quint8(query[0]) << 8) | quint8(query[1]));
+        f->client = client;
+        f->clientPort = clientPort;
+        f->tcp = tcp;
+        f->socket = new QUdpSocket(this);
+        f->timer = new QTimer(this);
+        f->timer->setSingleShot(true);
+        f->timer->setInterval(m_options.recursorTimeoutMs);
+        m_forwards.insert(f);
+        connect(f->timer, &QTimer::timeout, this, [this, f] { tryNext(f); });
+        connect(f->socket, &QUdpSocket::readyRead, this, [this, f] { onUpstreamReadyRead(f); });
+        tryNext(f);
+    }
+
+    void tryNext(Forward *f)
+    {
+        while (f->next < m_options.recursors.size()) {
+            const Recursor &rec = m_options.recursors[f->next++];
+            if (f->socket->state() == QAbstractSocket::UnconnectedState) {
+                const QHostAddress any = rec.address.protocol() == QAbstractSocket::IPv6Protocol
+                                             ? QHostAddress(QHostAddress::AnyIPv6)
+                                             : QHostAddress(QHostAddress::AnyIPv4);
+                if (!f->socket->bind(any, 0))
+                    continue;
+            }
+            if (f->socket->writeDatagram(f->query, rec.address, rec.port) < 0)
+                continue;
+            f->timer->start();
+            return;
+        }
+        finish(f, servFail(f->query));
+    }
+
+    void onUpstreamReadyRead(Forward *f)
+    {
+        while (f->socket->hasPendingDatagrams()) {
+            const QNetworkDatagram dg = f->socket->receiveDatagram(65535);
+            const QByteArray reply = dg.data();
+            const int current = f->next - 1;
+            if (current < 0 || reply.size() < 12)
+                continue;
+            const Recursor &rec = m_options.recursors[current];
+            const quint16 id = quint16((quint8(reply[0]) << 8) | quint8(reply[1]));
+            // Only the recursor we asked, answering our question (a spoofed or stale datagram is ignored).
+            if (!dg.senderAddress().isEqual(rec.address, QHostAddress::TolerantConversion) ||
+                dg.senderPort() != rec.port || id != f->id || !(quint8(reply[2]) & 0x80))
+                continue;
+            const int rcode = quint8(reply[3]) & 0x0F;
+            const bool truncated = quint8(reply[2]) & 0x02;
+            if (rcode == int(dns::Rcode::NoError) || rcode == int(dns::Rcode::NxDomain) || truncated) {
+                finish(f, reply);
+                return;
+            }
+            f->timer->stop();
+            tryNext(f);
+            return;
+        }
+    }
+
+    void finish(Forward *f, const QByteArray &reply)
+    {
+        deliver(reply, f->client, f->clientPort, f->tcp);
+        m_forwards.remove(f);
+        f->timer->stop();
+        f->socket->deleteLater();
+        f->timer->deleteLater();
+        delete f;
+    }
+
+    void deliver(const QByteArray &reply, const QHostAddress &client, quint16 clientPort, QTcpSocket *tcp)
+    {
+        if (reply.isEmpty())
+            return;
+        if (tcp) {
+            if (m_connections.contains(tcp) && tcp->state() == QAbstractSocket::ConnectedState)
+                tcp->write(frame(reply));
+        } else if (m_udp) {
+            m_udp->writeDatagram(reply, client, clientPort);
+        }
+    }
+
+    Handler m_handler;
+    Options m_options;
+    std::unique_ptr<QUdpSocket> m_udp;
+    std::unique_ptr<QTcpServer> m_tcp;
+    QSet<QTcpSocket *> m_connections;
+    QHash<QTcpSocket *, QByteArray> m_buffers;
+    QSet<Forward *> m_forwards;
+};
+
+DnsServer::DnsServer(Handler handler, Options options, QObject *parent)
+    : QObject(parent), d(std::make_unique<Impl>(std::move(handler), std::move(options)))
+{
+}
+
+DnsServer::~DnsServer() = default;
+
+bool DnsServer::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    return d->listen(address, port, error);
+}
+
+quint16 DnsServer::port() const
+{
+    return d->m_udp ? d->m_udp->localPort() : 0;
+}
+
+void DnsServer::close()
+{
+    d->close();
+}
+
+int DnsServer::tcpConnectionCount() const
+{
+    return int(d->m_connections.size());
+}
+
+int DnsServer::pendingForwards() const
+{
+    return int(d->m_forwards.size());
+}
+
+bool DnsServer::parseRecursor(const QString &text, Recursor *out)
+{
+    QString host = text.trimmed();
+    quint16 port = 53;
+    if (host.startsWith(QLatin1Char('['))) {
+        const int close = int(host.indexOf(QLatin1Char(']')));
+        if (close < 0)
+            return false;
+        const QString rest = host.mid(close + 1);
+        host = host.mid(1, close - 1);
+        if (!rest.isEmpty()) {
+            bool ok = false;
+            const uint p = rest.startsWith(QLatin1Char(':')) ? rest.mid(1).toUInt(&ok) : 0;
+            if (!ok || p == 0 || p > 65535)
+                return false;
+            port = quint16(p);
+        }
+    } else if (host.count(QLatin1Char(':')) == 1) {
+        bool ok = false;
+        const uint p = host.section(QLatin1Char(':'), 1).toUInt(&ok);
+        if (!ok || p == 0 || p > 65535)
+            return false;
+        port = quint16(p);
+        host = host.section(QLatin1Char(':'), 0, 0);
+    }
+    QHostAddress addr;
+    if (!addr.setAddress(host))
+        return false;
+    out->address = addr;
+    out->port = port;
+    return true;
+}
+
+}  // namespace conclave::net

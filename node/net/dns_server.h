@@ -1,0 +1,70 @@
+#pragma once
+// DNS server on UDP and TCP (same port), a thin socket adapter around a handler that turns query
+// bytes into reply bytes (dns/resolver); the shape of Consul's agent/dns/server.go ServeDNS.
+// It also forwards queries the handler does not own to the recursors, asynchronously: one
+// ephemeral UDP socket per forwarded query (so upstream IDs can never collide), a timeout per
+// recursor, the next recursor on timeout or on an rcode other than NOERROR/NXDOMAIN, and SERVFAIL
+// (RA=1) when none answers (reference §12). Replies are matched on source address and query ID.
+//
+// TCP: RFC 1035 §4.2.2 two-octet length framing, several queries per connection answered in
+// order of completion, at most kMaxTcpBuffer octets buffered per connection, an idle timeout, and
+// a cap on connections. Nothing here blocks the event loop.
+//
+// Event-loop thread only; owned by the agent. Not done: TCP to the recursors (forwarded TCP queries
+// go to the recursors over UDP), recursor_strategy "random".
+
+#include "net/dns_message.h"
+
+#include <QHostAddress>
+#include <QList>
+#include <QObject>
+#include <functional>
+#include <memory>
+
+namespace conclave::net {
+
+class DnsServer : public QObject {
+    Q_OBJECT
+public:
+    enum class Action { Reply, Forward, Drop };
+    struct Result {
+        Action action = Action::Drop;
+        QByteArray reply;
+    };
+    /// Called for every complete query (UDP datagram or TCP frame). Must not block.
+    using Handler = std::function<Result(const QByteArray &query, dns::Transport transport)>;
+
+    struct Recursor {
+        QHostAddress address;
+        quint16 port = 53;
+    };
+    struct Options {
+        QList<Recursor> recursors;
+        int recursorTimeoutMs = 2000;  // Consul's recursor_timeout
+        int tcpIdleTimeoutMs = 10000;
+        int maxTcpConnections = 512;
+        int maxPendingForwards = 1024;  // beyond this, forwarded queries get SERVFAIL at once
+    };
+
+    static constexpr qint64 kMaxTcpBuffer = 2 * (65535 + 2);
+
+    DnsServer(Handler handler, Options options, QObject *parent = nullptr);
+    ~DnsServer() override;
+
+    /// Binds UDP and TCP on address:port (0 = a free port, the same for both). False + error text
+    /// ("cannot listen on 127.0.0.1:8600 (udp): …") on failure.
+    bool listen(const QHostAddress &address, quint16 port, QString *error);
+    quint16 port() const;
+    void close();
+    int tcpConnectionCount() const;
+    int pendingForwards() const;
+
+    /// "1.2.3.4", "1.2.3.4:5353", "::1", "[::1]:5353" → address and port (53 by default).
+    static bool parseRecursor(const QString &text, Recursor *out);
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> d;
+};
+
+}  // namespace conclave::net
