@@ -30,6 +30,10 @@ int GossipSim::addMember(const std::vector<int> &seeds)
 {
     const int i = int(m_nodes.size());
     Config c = m_config.wan ? Config::wan(nameOf(i), addrOf(i)) : Config::lan(nameOf(i), addrOf(i));
+    if (!m_config.lifeguard) {
+        c.awarenessMaxMultiplier = 1;
+        c.suspicionMaxTimeoutMult = 1;
+    }
     c.tags = Tags{{QStringLiteral("role"), QStringLiteral("node")}, {QStringLiteral("dc"), QStringLiteral("dc1")}};
     Node n;
     n.core = std::make_unique<Swim>(c, m_config.seed * 100003 + quint64(i), m_now);
@@ -86,6 +90,11 @@ void GossipSim::starve(int i, qint64 periodMs, qint64 frozenMs)
     n.starvePeriod = periodMs;
     n.starveFrozen = frozenMs;
     n.starveFrom = m_now;
+}
+
+void GossipSim::lagInput(int i, qint64 maxLagMs)
+{
+    m_nodes[std::size_t(i)].inputLag = maxLagMs;
 }
 
 std::optional<qint64> GossipSim::thawTime(int i, qint64 t) const
@@ -223,6 +232,12 @@ bool GossipSim::step(qint64 deadline)
             f.streamId = e.streamId;
             push(std::move(f));
         }
+        return true;
+    }
+    if (n.inputLag > 0 && e.kind != Kind::Wake && !e.lagged) {
+        e.lagged = true;
+        e.at = m_now + qint64(m_rng() % quint64(n.inputLag + 1));
+        push(std::move(e));
         return true;
     }
     if (const std::optional<qint64> thaw = thawTime(e.to, m_now)) {

@@ -29,6 +29,8 @@ struct GossipSimConfig {
     qint64 tcpMinDelayMs = 2;  // per direction
     qint64 tcpMaxDelayMs = 10;
     bool wan = false;
+    /// Lifeguard off (memberlist's own knobs): no health score, fixed suspicion timeout.
+    bool lifeguard = true;
 };
 
 class GossipSim {
@@ -42,6 +44,9 @@ public:
     void leave(int i);
     /// From now on member i is frozen for `frozenMs` out of every `periodMs`.
     void starve(int i, qint64 periodMs, qint64 frozenMs);
+    /// From now on every packet member i receives waits a random 0…maxLagMs in its input
+    /// backlog before it is processed (a starved receive loop); its timers stay on time.
+    void lagInput(int i, qint64 maxLagMs);
     /// Runs the simulation until virtual time `t`.
     void runUntil(qint64 t);
     void runFor(qint64 ms) { runUntil(m_now + ms); }
@@ -92,6 +97,7 @@ private:
         int from = 0;
         QByteArray bytes;
         quint64 streamId = 0;
+        bool lagged = false;
         bool operator>(const Event &o) const
         {
             if (at != o.at)
@@ -108,6 +114,7 @@ private:
         qint64 starvePeriod = 0;
         qint64 starveFrozen = 0;
         qint64 starveFrom = 0;
+        qint64 inputLag = 0;
     };
 
     bool step(qint64 deadline);
