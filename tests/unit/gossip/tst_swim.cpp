@@ -123,6 +123,9 @@ private slots:
     void reapAfterTimeouts();
     void deadNodeReclaim();
     void forceLeave();
+    void tcpFallbackSavesTheProbe();
+    void remoteDeadOnlyMakesUsSuspect();
+    void sameSeedSameOutboxes();
     void joinAndPushPull();
     void malformedPacketsAreCounted();
 };
@@ -672,6 +675,83 @@ void TestSwim::forceLeave()
     out = s.takeOutbox();
     QCOMPARE(out.events.size(), std::size_t(1));
     QCOMPARE(out.events[0].type, MemberEventType::Reap);
+}
+
+void TestSwim::tcpFallbackSavesTheProbe()
+{
+    Swim s(cfg(QStringLiteral("a")), 11, 0);
+    addAlive(s, QStringLiteral("b"), 1, 0);
+    qint64 now = 0;
+    const std::optional<Ping> ping = nextPing(s, now);
+    QVERIFY(ping);
+    const qint64 start = now;
+    const Outbox out = runUntil(s, start + 500);
+    QCOMPARE(out.streams.size(), std::size_t(1));
+    const StreamRequest &req = out.streams[0];
+    QCOMPARE(req.kind, StreamKind::Ping);
+    QCOMPARE(req.to, addrOf(QStringLiteral("b")));
+    QCOMPARE(req.timeoutMs, 500);  // what is left of the probe interval
+    // b answers over TCP (its UDP is lost): the probe succeeds, nobody is suspected.
+    Swim b(cfg(QStringLiteral("b")), 12, 0);
+    const QByteArray reply = b.handleStream(addrOf(QStringLiteral("a")), req.bytes, start + 600);
+    s.handleStreamResponse(req.id, reply, start + 610);
+    runUntil(s, start + 999);
+    QCOMPARE(s.member(QStringLiteral("b"))->state, NodeState::Alive);
+    QCOMPARE(s.stats().failedProbes, 0u);
+    // Next probe: the TCP ping fails too → suspect.
+    const std::optional<Ping> again = nextPing(s, now);
+    QVERIFY(again);
+    const Outbox out2 = runUntil(s, now + 500);
+    QCOMPARE(out2.streams.size(), std::size_t(1));
+    s.streamFailed(out2.streams[0].id, now + 510);
+    runUntil(s, now + 999);
+    QCOMPARE(s.member(QStringLiteral("b"))->state, NodeState::Alive);
+    s.tick(now + 1000);
+    QCOMPARE(s.member(QStringLiteral("b"))->state, NodeState::Suspect);
+    QCOMPARE(s.stats().failedProbes, 1u);
+}
+
+void TestSwim::remoteDeadOnlyMakesUsSuspect()
+{
+    Swim a(cfg(QStringLiteral("a")), 1, 0);
+    addAlive(a, QStringLiteral("b"), 3, 0);
+    a.takeOutbox();
+    PushPull remote;
+    remote.states = {PushNodeState{QStringLiteral("b"), addrOf(QStringLiteral("b")), 3, NodeState::Dead, {}},
+                     PushNodeState{QStringLiteral("c"), addrOf(QStringLiteral("c")), 2, NodeState::Left, {}},
+                     PushNodeState{QStringLiteral("a"), addrOf(QStringLiteral("a")), 4, NodeState::Dead, {}}};
+    const QByteArray reply = a.handleStream(addrOf(QStringLiteral("c")), encode(remote), 100);
+    QCOMPARE(a.member(QStringLiteral("b"))->state, NodeState::Suspect);
+    QVERIFY(!a.member(QStringLiteral("c")));  // unknown and not alive: nothing to learn
+    QCOMPARE(a.self().incarnation, 5u);        // refuted the remote view of us
+    // The reply is our state as it was before the merge.
+    const auto back = decode(reply);
+    QVERIFY(back && std::holds_alternative<PushPull>(*back));
+    const PushPull &ours = std::get<PushPull>(*back);
+    QCOMPARE(ours.join, false);
+    QCOMPARE(ours.states.size(), std::size_t(2));
+    QCOMPARE(ours.states[1].name, QStringLiteral("b"));
+    QCOMPARE(ours.states[1].state, NodeState::Alive);
+}
+
+void TestSwim::sameSeedSameOutboxes()
+{
+    auto run = [](quint64 seed) {
+        Swim s(cfg(QStringLiteral("a")), seed, 0);
+        for (const char *n : {"b", "c", "d", "e"})
+            addAlive(s, QString::fromLatin1(n), 1, 0);
+        QList<QByteArray> trace;
+        for (int i = 0; i < 100; ++i) {
+            s.tick(s.nextDeadline());
+            for (const Packet &p : s.takeOutbox().packets)
+                trace << p.to.toUtf8() + ' ' + p.bytes.toHex();
+        }
+        return trace;
+    };
+    const QList<QByteArray> one = run(42);
+    QVERIFY(one.size() > 20);
+    QCOMPARE(run(42), one);
+    QVERIFY(run(43) != one);
 }
 
 void TestSwim::joinAndPushPull()
