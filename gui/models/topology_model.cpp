@@ -46,7 +46,7 @@ TopologyModel::TopologyModel(ClusterCache *cache, QObject *parent)
 {
     connect(cache, &ClusterCache::topicReset, this, [this](stream::Topic t) {
         if (t != stream::Topic::Kv && t != stream::Topic::Members)
-            rebuild();
+            scheduleRebuild();
     });
     connect(cache, &ClusterCache::topicChanged, this, &TopologyModel::onTopicChanged);
     rebuild();
@@ -54,8 +54,24 @@ TopologyModel::TopologyModel(ClusterCache *cache, QObject *parent)
 
 TopologyModel::~TopologyModel() = default;
 
+void TopologyModel::scheduleRebuild()
+{
+    // A connect delivers several Snapshots back to back: rebuild once, after the last of them.
+    if (m_rebuildPending)
+        return;
+    m_rebuildPending = true;
+    QMetaObject::invokeMethod(this, &TopologyModel::flushPendingRebuild, Qt::QueuedConnection);
+}
+
+void TopologyModel::flushPendingRebuild()
+{
+    if (m_rebuildPending)
+        rebuild();
+}
+
 void TopologyModel::rebuild()
 {
+    m_rebuildPending = false;
     beginResetModel();
     m_root = std::make_unique<Item>();
     m_nodeItems.clear();
@@ -136,6 +152,8 @@ void TopologyModel::removeChild(Item *parent, int row)
 
 void TopologyModel::onTopicChanged(stream::Topic topic, const QStringList &upserted, const QStringList &deleted)
 {
+    if (m_rebuildPending)
+        return;  // the pending rebuild reads the cache as it is by then
     switch (topic) {
     case stream::Topic::Nodes:
         nodesChanged(upserted, deleted);

@@ -44,8 +44,12 @@ public:
 
     struct Item;
 
+    /// Runs a rebuild that a Snapshot scheduled, now (tests, benchmarks).
+    void flushPendingRebuild();
+
 private:
     void rebuild();
+    void scheduleRebuild();
     void onTopicChanged(stream::Topic topic, const QStringList &upserted, const QStringList &deleted);
     void nodesChanged(const QStringList &upserted, const QStringList &deleted);
     void syncServices(const QString &node);
@@ -58,6 +62,7 @@ private:
     ClusterCache *m_cache;
     std::unique_ptr<Item> m_root;
     QHash<QString, Item *> m_nodeItems;
+    bool m_rebuildPending = false;
 };
 
 }  // namespace conclave::gui

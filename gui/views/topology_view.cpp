@@ -189,8 +189,14 @@ TopologyView::TopologyView(ClusterCache *cache, QWidget *parent)
             emit nodeSelected(n);
     });
     connect(cache, &ClusterCache::topicReset, this, [this](stream::Topic t) {
-        if (t != stream::Topic::Kv && t != stream::Topic::Members)
-            rebuild();
+        if (t == stream::Topic::Kv || t == stream::Topic::Members || m_rebuildPending)
+            return;
+        // Several Snapshots arrive back to back on connect: rebuild once, after the last.
+        m_rebuildPending = true;
+        QMetaObject::invokeMethod(this, [this] {
+            if (m_rebuildPending)
+                rebuild();
+        }, Qt::QueuedConnection);
     });
     connect(cache, &ClusterCache::topicChanged, this, &TopologyView::onTopicChanged);
     rebuild();
@@ -200,6 +206,7 @@ TopologyView::~TopologyView() = default;
 
 void TopologyView::rebuild()
 {
+    m_rebuildPending = false;
     const QString selected = selectedNode();
     QSet<QString> gone(m_tiles.keyBegin(), m_tiles.keyEnd());
     for (const model::Node &n : m_cache->nodes()) {
@@ -215,6 +222,8 @@ void TopologyView::rebuild()
 
 void TopologyView::onTopicChanged(stream::Topic topic, const QStringList &upserted, const QStringList &deleted)
 {
+    if (m_rebuildPending)
+        return;
     auto nodeOf = [](const QString &id) { return id.section(QLatin1Char('/'), 0, 0); };
     bool layout = false;
     switch (topic) {
@@ -351,6 +360,8 @@ void TopologyView::scheduleLayout()
 
 void TopologyView::relayoutNow()
 {
+    if (m_rebuildPending)
+        rebuild();
     m_layoutTimer.stop();
     layoutTiles(false);
 }

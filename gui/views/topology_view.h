@@ -65,6 +65,7 @@ private:
     TopologyFilter m_filter;
     QTimer m_layoutTimer;
     bool m_firstLayout = true;
+    bool m_rebuildPending = false;
 };
 
 }  // namespace conclave::gui
