@@ -356,8 +356,11 @@ void MainWindow::refreshCounts()
     for (const model::Check &c : m_cache->checks())
         ++n[int(healthFromStatus(c.status))];
     const Health states[3] = {Health::Passing, Health::Warning, Health::Critical};
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 3; ++i) {
         m_counts[i]->setText(QStringLiteral("%1 %2").arg(n[int(states[i])]).arg(healthText(states[i])));
+        // The status bar does not re-measure permanent labels as their text grows.
+        m_counts[i]->setMinimumWidth(m_counts[i]->fontMetrics().horizontalAdvance(m_counts[i]->text()) + 14);
+    }
     m_nodesLabel->setText(tr("%n node(s)", nullptr, int(m_cache->nodes().size())) + QStringLiteral("   ·   ") +
                           tr("%n service(s)", nullptr, int(m_cache->services().size())) + QStringLiteral("   "));
 }
