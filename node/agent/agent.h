@@ -23,6 +23,10 @@ class FsmStateMachine;
 }
 namespace conclave::net {
 class HttpServer;
+class DnsServer;
+}
+namespace conclave::dns {
+class Resolver;
 }
 namespace conclave::api {
 class HttpApi;
@@ -47,6 +51,8 @@ public:
 
     const AgentConfig &config() const { return m_config; }
     quint16 httpPort() const;
+    /// The DNS port (UDP and TCP) once listening; 0 when DNS is disabled (ports.dns = -1).
+    quint16 dnsPort() const;
     QString nodeId() const { return m_nodeId; }
 
 signals:
@@ -58,6 +64,7 @@ private:
     QJsonObject selfJson() const;
     QList<model::Member> membersList() const;
     void registerSelf();
+    bool startDns(QString *error);
 
     AgentConfig m_config;
     QString m_nodeId;
@@ -71,6 +78,9 @@ private:
     std::unique_ptr<api::HttpApi> m_api;
     std::unique_ptr<net::HttpServer> m_http;
     std::unique_ptr<api::ViewerStream> m_stream;  // after m_http: goes first, with the sockets it took
+    // Declared after the store: destroyed first, as the resolver reads the store.
+    std::unique_ptr<dns::Resolver> m_resolver;
+    std::unique_ptr<net::DnsServer> m_dns;
     qint64 m_startedMs = 0;
 };
 

@@ -68,6 +68,11 @@ int runAgent(QCoreApplication &app, const QStringList &args)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // SIGHUP is Consul's reload (systemctl reload sends it), SIGUSR1 its metrics dump: neither may
+    // kill the agent. They are logged until reload and metrics exist.
+    sigaction(SIGHUP, &sa, nullptr);
+    sigaction(SIGUSR1, &sa, nullptr);
+    sigaction(SIGUSR2, &sa, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
     Agent agent(*cfg);
@@ -81,14 +86,23 @@ int runAgent(QCoreApplication &app, const QStringList &args)
     QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&]() {
         char c = 0;
         [[maybe_unused]] ssize_t n = ::read(g_signalFd[0], &c, 1);
+        if (c == SIGHUP) {
+            fprintf(stderr, "==> Caught signal: hangup; configuration reload is not implemented yet, nothing changed\n");
+            return;
+        }
+        if (c == SIGUSR1 || c == SIGUSR2) {
+            fprintf(stderr, "==> Caught signal: %s; ignored (no metrics dump yet)\n", c == SIGUSR1 ? "user defined signal 1" : "user defined signal 2");
+            return;
+        }
         fprintf(stderr, "==> Caught signal: %s\n", c == SIGINT ? "interrupt" : "terminated");
         fprintf(stderr, "==> Gracefully shutting down agent...\n");
         app.quit();
     });
+    // A failed write to storage (a full disk, an I/O error) stops writes but not the agent: reads,
+    // health answers and DNS keep being served, as Consul does, until an operator restarts it.
     QObject::connect(&agent, &Agent::fatal, &app, [&](const QString &text) {
-        fprintf(stderr, "==> Fatal error, shutting down: %s\n", qPrintable(text));
+        fprintf(stderr, "==> Storage failed; writes are refused until the agent is restarted: %s\n", qPrintable(text));
         exitCode = 1;
-        app.quit();
     });
     const int rc = app.exec();
     agent.shutdown();

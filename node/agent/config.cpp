@@ -6,6 +6,8 @@
 #include <QJsonArray>
 #include <QSysInfo>
 
+#include <algorithm>
+
 namespace conclave::agent {
 
 namespace {
@@ -19,6 +21,7 @@ const QStringList kValueFlags = {
     QStringLiteral("serf-lan-port"), QStringLiteral("serf-wan-port"), QStringLiteral("pid-file"),
     QStringLiteral("log-level"),   QStringLiteral("bootstrap-expect"), QStringLiteral("retry-join"),
     QStringLiteral("node-meta"),   QStringLiteral("config-file"), QStringLiteral("config-dir"),
+    QStringLiteral("domain"),      QStringLiteral("alt-domain"),  QStringLiteral("recursor"),
 };
 
 bool parsePort(const QString &text, const QString &what, int *out, QString *error)
@@ -91,6 +94,54 @@ bool validDatacenter(const QString &dc)
     for (QChar c : dc)
         if (!(c.isLower() || c.isDigit() || c == QLatin1Char('-') || c == QLatin1Char('_')) || c.unicode() > 127)
             return false;
+    return true;
+}
+
+// Consul's dns_config block (reference consul-dns.md §13); keys we do not serve yet are errors.
+bool applyDnsConfig(AgentConfig &cfg, const QJsonValue &v, QString *error)
+{
+    if (!v.isObject()) {
+        *error = QStringLiteral("dns_config must be an object");
+        return false;
+    }
+    const QJsonObject o = v.toObject();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const QString k = it.key();
+        const QString full = QStringLiteral("dns_config.") + k;
+        qint64 n = 0;
+        if (k == QLatin1String("node_ttl")) {
+            if (!jsonDurationMs(it.value(), full, &cfg.dnsNodeTtlMs, error))
+                return false;
+        } else if (k == QLatin1String("service_ttl")) {
+            if (!it.value().isObject()) {
+                *error = QStringLiteral("%1 must be an object of durations").arg(full);
+                return false;
+            }
+            const QJsonObject m = it.value().toObject();
+            for (auto mit = m.begin(); mit != m.end(); ++mit) {
+                qint64 ms = 0;
+                if (!jsonDurationMs(mit.value(), full + QLatin1Char('.') + mit.key(), &ms, error))
+                    return false;
+                cfg.dnsServiceTtlMs.insert(mit.key(), ms);
+            }
+        } else if (k == QLatin1String("udp_answer_limit")) {
+            if (!jsonInt(it.value(), full, 1, &n, error))
+                return false;
+            cfg.dnsUdpAnswerLimit = int(std::min<qint64>(n, 1 << 20));
+        } else if (k == QLatin1String("only_passing")) {
+            if (!jsonBool(it.value(), full, &cfg.dnsOnlyPassing, error))
+                return false;
+        } else if (k == QLatin1String("allow_stale")) {
+            if (!jsonBool(it.value(), full, &cfg.dnsAllowStale, error))
+                return false;
+        } else if (k == QLatin1String("enable_truncate")) {
+            if (!jsonBool(it.value(), full, &cfg.dnsEnableTruncate, error))
+                return false;
+        } else {
+            *error = QStringLiteral("unknown key %1").arg(full);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -211,6 +262,23 @@ bool applyJsonConfig(AgentConfig &cfg, const QJsonObject &obj, const QString &so
             if (!jsonInt(v, key, 0, &n, &err))
                 return fail(err);
             cfg.raftTrailingLogs = int(n);
+        } else if (key == QLatin1String("domain")) {
+            if (!jsonString(v, key, &cfg.domain, &err))
+                return fail(err);
+        } else if (key == QLatin1String("alt_domain")) {
+            if (!jsonString(v, key, &cfg.altDomain, &err))
+                return fail(err);
+        } else if (key == QLatin1String("recursors")) {
+            if (!v.isArray())
+                return fail(QStringLiteral("recursors must be an array of addresses"));
+            for (const QJsonValue &a : v.toArray()) {
+                if (!a.isString())
+                    return fail(QStringLiteral("recursors entries must be strings"));
+                cfg.recursors.append(a.toString());
+            }
+        } else if (key == QLatin1String("dns_config")) {
+            if (!applyDnsConfig(cfg, v, &err))
+                return fail(err);
         } else {
             return fail(QStringLiteral("unknown configuration key '%1'").arg(key));
         }
@@ -299,6 +367,12 @@ bool applyFlags(AgentConfig &cfg, const ParsedFlags &flags, QString *error)
             cfg.logLevel = value;
         else if (name == QLatin1String("retry-join"))
             cfg.retryJoin.append(value);
+        else if (name == QLatin1String("domain"))
+            cfg.domain = value;
+        else if (name == QLatin1String("alt-domain"))
+            cfg.altDomain = value;
+        else if (name == QLatin1String("recursor"))
+            cfg.recursors.append(value);
         else if (name == QLatin1String("node-meta")) {
             const int colon = value.indexOf(QLatin1Char(':'));
             if (colon <= 0) {
@@ -418,7 +492,10 @@ QString agentUsage()
         "  -config-dir=<path>       Directory of *.json config files (repeatable)\n"
         "  -pid-file=<path>         Write the agent's PID here\n"
         "  -log-level=<level>       trace, debug, info, warn or err (default info)\n"
-        "  -enable-script-checks    Allow script checks registered through the API\n");
+        "  -enable-script-checks    Allow script checks registered through the API\n"
+        "  -domain=<domain>         DNS domain (default consul.)\n"
+        "  -alt-domain=<domain>     Alternate DNS domain answered like the primary one\n"
+        "  -recursor=<ip[:port]>    Upstream DNS server for names outside the domain (repeatable)\n");
 }
 
 }  // namespace conclave::agent

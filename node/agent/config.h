@@ -40,6 +40,16 @@ struct AgentConfig {
     int raftSnapshotThreshold = 16384;
     qint64 raftSnapshotIntervalMs = 30000;
     int raftTrailingLogs = 10240;
+    // DNS: `domain`, `alt_domain`, `recursors` and `dns_config` (Consul's defaults).
+    QString domain = QStringLiteral("consul.");
+    QString altDomain;
+    QStringList recursors;             // "ip" or "ip:port"
+    qint64 dnsNodeTtlMs = 0;
+    QMap<QString, qint64> dnsServiceTtlMs;  // service name, "prefix*" or "*"
+    int dnsUdpAnswerLimit = 3;
+    bool dnsOnlyPassing = false;
+    bool dnsAllowStale = true;
+    bool dnsEnableTruncate = false;
 };
 
 /// Applies one JSON config object (a config file's content) onto cfg. Unknown keys and wrongly

@@ -40,7 +40,9 @@ void catalogRegister(const CallPtr &c)
     QString error;
     auto req = json::registerRequestFromJson(*body, &error);
     if (!req) {
-        c->replyText(400, QStringLiteral("Request decode failed: %1").arg(error));
+        c->replyText(400, error.startsWith(QLatin1String("Request decode failed"))
+                              ? error
+                              : QStringLiteral("Request decode failed: %1").arg(error));
         return;
     }
     const QString dc = c->ctx().config.datacenter;
@@ -72,7 +74,9 @@ void catalogDeregister(const CallPtr &c)
     QString error;
     auto req = json::deregisterRequestFromJson(*body, &error);
     if (!req) {
-        c->replyText(400, QStringLiteral("Request decode failed: %1").arg(error));
+        c->replyText(400, error.startsWith(QLatin1String("Request decode failed"))
+                              ? error
+                              : QStringLiteral("Request decode failed: %1").arg(error));
         return;
     }
     if (!req->datacenter.isEmpty() && req->datacenter != c->ctx().config.datacenter) {

@@ -15,6 +15,13 @@ namespace {
 
 enum Method : unsigned { Get = 1, Put = 2, Delete = 4, Post = 8 };
 
+/// Endpoint groups that later issues bring answer 501 with a sentence, never a silent 404.
+void notImplemented(const CallPtr &c)
+{
+    const QString group = c->req.path.section(QLatin1Char('/'), 0, 2);  // "/v1/session"
+    c->replyText(501, QStringLiteral("%1 is not implemented yet in Conclave").arg(group));
+}
+
 /// One row of the route table. `prefix` routes match any path that starts with `path` and pass the
 /// rest on as Call::tail; exact routes match the path alone. `local` routes are answered by this
 /// agent and ignore ?dc (Consul's /v1/agent/*).
@@ -63,6 +70,16 @@ const Route kRoutes[] = {
 
     {"/v1/status/leader", false, Get, false, statusLeader},
     {"/v1/status/peers", false, Get, false, statusPeers},
+
+    // Consul endpoint groups that later issues bring: a clear 501, never a silent 404.
+    {"/v1/session/", true, Get | Put, false, notImplemented},
+    {"/v1/txn", false, Put, false, notImplemented},
+    {"/v1/event/", true, Get | Put, false, notImplemented},
+    {"/v1/coordinate/", true, Get | Put, false, notImplemented},
+    {"/v1/operator/", true, Get | Put | Post | Delete, false, notImplemented},
+    {"/v1/snapshot", false, Get | Put, false, notImplemented},
+    {"/v1/acl/", true, Get | Put | Post | Delete, false, notImplemented},
+    {"/v1/query", true, Get | Put | Post | Delete, false, notImplemented},
 };
 
 unsigned methodBit(const QByteArray &m)

@@ -370,6 +370,10 @@ public:
     HttpParserLimits limits;
     QTcpServer *tcp = nullptr;  // child of the HttpServer
     QHash<detail::HttpConnection *, std::shared_ptr<detail::HttpConnection>> connections;
+    // Consul's limits.http_max_conns_per_client: one client address cannot hold every descriptor.
+    int maxConnectionsPerClient = 200;
+    QHash<QString, int> perClient;
+    QHash<detail::HttpConnection *, QString> clientOf;
 
     void onNewConnection();
     void shutdown(bool runCallbacks)
@@ -378,15 +382,40 @@ public:
         for (const auto &c : all)
             c->finish(runCallbacks);
         connections.clear();
+        perClient.clear();
+        clientOf.clear();
     }
 };
 
 void HttpServer::Impl::onNewConnection()
 {
     while (QTcpSocket *socket = tcp->nextPendingConnection()) {
+        const QString client = socket->peerAddress().toString();
+        if (maxConnectionsPerClient > 0 && perClient.value(client) >= maxConnectionsPerClient) {
+            // As Consul: answer 429 once and close, without reading the request.
+            static const QByteArray tooMany =
+                "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                "Content-Length: 81\r\nConnection: close\r\n\r\n"
+                "Your IP is issuing too many concurrent connections, please rate limit your calls\n";
+            socket->write(tooMany);
+            socket->disconnectFromHost();
+            QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            if (socket->state() == QAbstractSocket::UnconnectedState)
+                socket->deleteLater();
+            continue;
+        }
+        ++perClient[client];
         auto conn = std::make_shared<detail::HttpConnection>(
-            socket, &handler, limits, [this](detail::HttpConnection *c) { connections.remove(c); }, &upgrade);
+            socket, &handler, limits,
+            [this](detail::HttpConnection *c) {
+                connections.remove(c);
+                const QString who = clientOf.take(c);
+                if (--perClient[who] <= 0)
+                    perClient.remove(who);
+            },
+            &upgrade);
         connections.insert(conn.get(), conn);
+        clientOf.insert(conn.get(), client);
         conn->start();
     }
 }
@@ -398,6 +427,11 @@ HttpServer::HttpServer(Handler handler, HttpParserLimits limits, QObject *parent
     d->limits = limits;
     d->tcp = new QTcpServer(this);
     connect(d->tcp, &QTcpServer::newConnection, this, [this] { d->onNewConnection(); });
+}
+
+void HttpServer::setMaxConnectionsPerClient(int limit)
+{
+    d->maxConnectionsPerClient = limit;
 }
 
 void HttpServer::setUpgradeHandler(UpgradeHandler handler)

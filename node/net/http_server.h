@@ -69,6 +69,9 @@ public:
     /// socket over, unread (e.g. to QWebSocketServer::handleConnection): this server forgets it and
     /// the callee owns it. Returning false serves the connection as plain HTTP.
     using UpgradeHandler = std::function<bool(QTcpSocket *socket, const QByteArray &peeked)>;
+    /// At most this many open connections per client address (Consul's
+    /// limits.http_max_conns_per_client, default 200); more get 429 and are closed. 0 = no limit.
+    void setMaxConnectionsPerClient(int limit);
     void setUpgradeHandler(UpgradeHandler handler);
 
     /// Listens on address:port (port 0 = any free port). False + error text on failure, e.g.

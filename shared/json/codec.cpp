@@ -7,7 +7,9 @@
 #include <QJsonParseError>
 #include <QVariant>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <initializer_list>
 
 namespace conclave::json {
@@ -16,8 +18,17 @@ namespace {
 
 // ---- output helpers ---------------------------------------------------------------------------
 
-// Raft indexes and flags are uint64 in Consul; QJsonValue keeps them exact as qint64.
-QJsonValue uintValue(quint64 v) { return QJsonValue(qint64(v)); }
+// Raft indexes and flags are uint64 in Consul. QJsonValue keeps integers as qint64, so a value above
+// INT64_MAX travels as a marked string of its digits that writeString() prints as a bare number
+// (a client's Flags of 2^64-1 must come back as 18446744073709551615, never as -1). The marker starts
+// with two lone low surrogates, which no decoded UTF-8 text (a key, a value, a JSON body) contains.
+const QString kUintMarker = QString(2, QChar(0xDC00)) + QStringLiteral("u64:");
+QJsonValue uintValue(quint64 v)
+{
+    if (v <= quint64(std::numeric_limits<qint64>::max()))
+        return QJsonValue(qint64(v));
+    return QJsonValue(kUintMarker + QString::number(v));
+}
 
 QJsonArray stringArray(const QStringList &list)
 {
@@ -112,6 +123,13 @@ QJsonObject definitionToJson(const model::CheckDefinition &d)
 void writeString(QByteArray &out, const QString &s)
 {
     static const char hex[] = "0123456789abcdef";
+    if (s.startsWith(kUintMarker)) {
+        const QStringView digits = QStringView(s).mid(kUintMarker.size());
+        if (!digits.isEmpty() && std::all_of(digits.begin(), digits.end(), [](QChar c) { return c.isDigit() && c.unicode() < 128; })) {
+            out += digits.toLatin1();
+            return;
+        }
+    }
     out += '"';
     for (const QChar c : s) {
         const char16_t u = c.unicode();
@@ -991,7 +1009,8 @@ std::optional<QList<model::KvEntry>> kvImportFromJson(const QJsonArray &array, Q
         if (!f.isUndefined() && !f.isNull()) {
             if (!f.isDouble() || f.toDouble() < 0 || f.toDouble() != std::floor(f.toDouble()))
                 return fail(QStringLiteral("invalid flags"));
-            e.flags = quint64(f.toInteger());
+            // Above 2^63 the JSON number arrives as a double (exact only to 2^53).
+            e.flags = f.toDouble() >= 9223372036854775807.0 ? quint64(f.toDouble()) : quint64(f.toInteger());
         }
         const QJsonValue v = o.value(key::ExportValue);
         if (!v.isUndefined() && !v.isNull()) {

@@ -140,6 +140,9 @@ private slots:
         QTest::newRow("unknown path") << QByteArray("GET") << "/v1/nope" << 404;
         QTest::newRow("wrong method") << QByteArray("POST") << "/v1/kv/a" << 405;
         QTest::newRow("other dc") << QByteArray("GET") << "/v1/kv/a?dc=dc9" << 500;
+        QTest::newRow("sessions not built yet") << QByteArray("PUT") << "/v1/session/create" << 501;
+        QTest::newRow("txn not built yet") << QByteArray("PUT") << "/v1/txn" << 501;
+        QTest::newRow("acquire not built yet") << QByteArray("PUT") << "/v1/kv/a?acquire=x" << 501;
     }
     void kvBadInput()
     {
@@ -150,7 +153,7 @@ private slots:
         QCOMPARE(r.status, status);
         if (status == 405)
             QVERIFY(r.header("Allow").contains("GET"));
-        if (status == 400 || status == 500)
+        if (status == 400 || status == 500 || status == 501)
             QVERIFY2(!r.body.isEmpty(), "an error must say why");
     }
 

@@ -107,6 +107,7 @@ private slots:
     void responderOutlivesServer();
     void listenFailsWhenPortTaken();
     void closeDropsConnectionsAndRunsOnClosed();
+    void connectionsPerClientAreCapped();
 };
 
 void TestHttpServer::keepAliveServesTwoRequestsOnOneConnection()
@@ -380,6 +381,39 @@ void TestHttpServer::closeDropsConnectionsAndRunsOnClosed()
     QCOMPARE(closedCalls, 1);
     QCOMPARE(server.connectionCount(), 0);
     QTRY_COMPARE_WITH_TIMEOUT(c.socket.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+}
+
+
+void TestHttpServer::connectionsPerClientAreCapped()
+{
+    HttpServer server([](const HttpRequest &r, HttpResponder resp) { resp.send(echo(r)); });
+    server.setMaxConnectionsPerClient(3);
+    QString error;
+    QVERIFY2(server.listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
+
+    std::vector<std::unique_ptr<Client>> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(std::make_unique<Client>(server.port()));
+        held.back()->socket.write(get("/held"));
+        QTRY_COMPARE_WITH_TIMEOUT(held.back()->replies.size(), 1, kTimeoutMs);
+    }
+    QCOMPARE(server.connectionCount(), 3);
+
+    // A fourth connection from the same address is told 429 and closed, as Consul does.
+    Client extra(server.port());
+    QTRY_COMPARE_WITH_TIMEOUT(extra.replies.size(), 1, kTimeoutMs);
+    QCOMPARE(extra.replies[0].status, 429);
+    QCOMPARE(extra.replies[0].body, QByteArray("Your IP is issuing too many concurrent connections, please rate limit your calls\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(extra.socket.state(), QAbstractSocket::UnconnectedState, kTimeoutMs);
+    QCOMPARE(server.connectionCount(), 3);
+
+    // Once one closes, a new one is served again.
+    held.front()->socket.disconnectFromHost();
+    QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 2, kTimeoutMs);
+    Client again(server.port());
+    again.socket.write(get("/again"));
+    QTRY_COMPARE_WITH_TIMEOUT(again.replies.size(), 1, kTimeoutMs);
+    QCOMPARE(again.replies[0].status, 200);
 }
 
 QTEST_GUILESS_MAIN(TestHttpServer)

@@ -81,6 +81,8 @@ class TestJsonCodec : public QObject
 private slots:
     void kvEntryShape_data();
     void kvEntryShape();
+    void kvFlagsKeepAllSixtyFourBits_data();
+    void kvFlagsKeepAllSixtyFourBits();
     void nodeShape();
     void nodeEmptyMapsAreObjects();
     void nodeServiceShape();
@@ -157,6 +159,31 @@ void TestJsonCodec::kvEntryShape()
     e.session = session;
     e.index = {100, 200};
     COMPARE_JSON(json::kvEntryToJson(e), obj(expected.constData()));
+}
+
+void TestJsonCodec::kvFlagsKeepAllSixtyFourBits_data()
+{
+    QTest::addColumn<quint64>("flags");
+    QTest::addColumn<QByteArray>("printed");
+    QTest::newRow("zero") << quint64(0) << QByteArray("\"Flags\":0,");
+    QTest::newRow("int64 max") << quint64(9223372036854775807ULL) << QByteArray("\"Flags\":9223372036854775807,");
+    QTest::newRow("2^63") << quint64(9223372036854775808ULL) << QByteArray("\"Flags\":9223372036854775808,");
+    QTest::newRow("uint64 max") << quint64(18446744073709551615ULL) << QByteArray("\"Flags\":18446744073709551615,");
+}
+
+void TestJsonCodec::kvFlagsKeepAllSixtyFourBits()
+{
+    // Consul's Flags is a uint64: the Go client cannot decode a negative number into it.
+    QFETCH(quint64, flags);
+    QFETCH(QByteArray, printed);
+    model::KvEntry e;
+    e.key = QStringLiteral("k");
+    e.flags = flags;
+    const QByteArray out = json::encode(json::kvEntryToJson(e), false);
+    QVERIFY2(out.contains(printed), out.constData());
+    // A user string that merely looks like the internal marker is still printed as a string.
+    e.key = QStringLiteral("\uFDD0\uFDD1u64:12");
+    QVERIFY(json::encode(json::kvEntryToJson(e), false).contains("\"Key\":\""));
 }
 
 void TestJsonCodec::nodeShape()
