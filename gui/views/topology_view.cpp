@@ -334,6 +334,8 @@ QString TopologyView::selectedNode() const
 
 void TopologyView::selectNode(const QString &node)
 {
+    if (m_rebuildPending || m_layoutTimer.isActive())
+        relayoutNow();  // a hidden (not yet placed) tile cannot be selected
     NodeTile *tile = m_tiles.value(node);
     if (!tile || (tile->isSelected() && m_scene->selectedItems().size() == 1))
         return;

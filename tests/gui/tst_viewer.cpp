@@ -3,6 +3,7 @@
 // conflict, switch to Thai. Screenshots of the main views land in ./screenshots (the test's
 // working directory) for a person to look at.
 #include "gui/app/gui_application.h"
+#include "gui/models/kv_tree_model.h"
 #include "gui/models/topology_model.h"
 #include "gui/net/agent_link.h"
 #include "gui/state/cluster_cache.h"
@@ -18,6 +19,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QAbstractProxyModel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -210,6 +213,42 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(kv->editor()->toPlainText(), QStringLiteral("purple"), 5000);
         QCOMPARE(raw(QStringLiteral("app/mode")), QByteArray("purple"));
         QVERIFY(!kv->isModified());
+    }
+
+    void createRenameAndRecursiveDelete()
+    {
+        KvEditor *kv = win()->kvEditor();
+        QSignalSpy saved(kv, &KvEditor::saved);
+        kv->startNewKey(QStringLiteral("tmp/one"));
+        kv->editor()->setPlainText(QStringLiteral("first"));
+        kv->save();
+        QTRY_COMPARE_WITH_TIMEOUT(saved.size(), 1, 10000);
+        QCOMPARE(raw(QStringLiteral("tmp/one")), QByteArray("first"));
+        put(QStringLiteral("/v1/kv/tmp/two"), "second");
+        QTRY_VERIFY_WITH_TIMEOUT(m_app->cache()->kv().contains(QStringLiteral("tmp/one")) && m_app->cache()->kv().contains(QStringLiteral("tmp/two")), 10000);
+
+        kv->openKey(QStringLiteral("tmp/one"));
+        kv->renameTo(QStringLiteral("tmp/uno"));
+        QTRY_COMPARE_WITH_TIMEOUT(kv->currentKey(), QStringLiteral("tmp/uno"), 10000);
+        QCOMPARE(raw(QStringLiteral("tmp/uno")), QByteArray("first"));
+        QCOMPARE(httpRequest("GET", url(QStringLiteral("/v1/kv/tmp/one"))).status, 404);
+
+        // Delete the folder: a confirmation names the number of keys; only "Delete" deletes.
+        QTRY_VERIFY_WITH_TIMEOUT(kv->model()->indexForKey(QStringLiteral("tmp/uno")).isValid(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!kv->model()->indexForKey(QStringLiteral("tmp/one")).isValid(), 10000);
+        const QModelIndex folder = kv->model()->indexForKey(QStringLiteral("tmp/"));
+        QVERIFY(folder.isValid());
+        auto *proxy = qobject_cast<QAbstractProxyModel *>(kv->tree()->model());
+        kv->tree()->setCurrentIndex(proxy->mapFromSource(folder));
+        QSignalSpy deleted(kv, &KvEditor::deleted);
+        kv->deleteSelected();
+        auto *box = kv->findChild<QMessageBox *>(QStringLiteral("confirmDelete"));
+        QVERIFY(box);
+        QVERIFY2(box->text().contains(QStringLiteral("2 keys")), qPrintable(box->text()));
+        box->findChild<QPushButton *>(QStringLiteral("confirm"))->click();
+        QTRY_COMPARE_WITH_TIMEOUT(deleted.size(), 1, 10000);
+        QCOMPARE(httpRequest("GET", url(QStringLiteral("/v1/kv/tmp/?recurse"))).status, 404);
+        QTRY_VERIFY_WITH_TIMEOUT(!kv->model()->indexForKey(QStringLiteral("tmp/")).isValid(), 10000);
     }
 
     void switchesToThai()
