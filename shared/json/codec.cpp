@@ -334,7 +334,10 @@ public:
         if (v.isUndefined())
             return;
         const double d = v.toDouble();
-        if (!v.isDouble() || d != std::floor(d))
+        // Out of the field's range is refused rather than wrapped (a Port of 99999999999 must not
+        // become 1215752191).
+        if (!v.isDouble() || d != std::floor(d) || d < double(std::numeric_limits<Int>::min()) ||
+            d > double(std::numeric_limits<Int>::max()))
             return typeError(name, v, QString::fromLatin1(goType));
         *out = Int(v.toInteger(qint64(d)));
     }

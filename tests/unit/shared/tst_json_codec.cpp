@@ -678,6 +678,10 @@ void TestJsonCodec::agentServiceErrors_data()
         << QByteArray(R"({"Name": "x", "Port": "80"})")
         << QStringLiteral("Request decode failed: json: cannot unmarshal string into Go struct "
                           "field ServiceDefinition.Port of type int");
+    QTest::newRow("port beyond int")
+        << QByteArray(R"({"Name": "x", "Port": 99999999999})")
+        << QStringLiteral("Request decode failed: json: cannot unmarshal number into Go struct "
+                          "field ServiceDefinition.Port of type int");
     QTest::newRow("check without kind")
         << QByteArray(R"({"Name": "x", "Check": {"Name": "c"}})")
         << QStringLiteral("Invalid check: TTL must be > 0 for TTL checks");
