@@ -287,6 +287,8 @@ void Agent::registerSelf()
     req.checks.append(serf);
     m_log->propose(state::encodeCommand(state::Command{state::CommandType::CatalogRegister, req}),
                    [](const server::ProposeResult &r) {
+                       if (r.error == server::LogError::ShuttingDown)
+                           return;  // start-up failed (e.g. a taken port); that error was reported
                        if (r.error != server::LogError::None)
                            qCWarning(lcAgent).noquote() << "could not register this node:" << r.errorText;
                        else if (!r.result.error.isEmpty())
