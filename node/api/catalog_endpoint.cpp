@@ -32,25 +32,39 @@ std::optional<QJsonObject> decodeJsonBody(const CallPtr &c)
     return decodeBody(c);
 }
 
-void catalogRegister(const CallPtr &c)
+namespace {
+
+/// Decodes a catalog write body with `parse` and checks its Datacenter; answers 400 / 500 itself
+/// and returns nullopt when the request cannot go on.
+template <typename T, typename Parse>
+std::optional<T> decodeCatalogRequest(const CallPtr &c, Parse parse)
 {
     const auto body = decodeBody(c);
     if (!body)
-        return;
+        return std::nullopt;
     QString error;
-    auto req = json::registerRequestFromJson(*body, &error);
+    std::optional<T> req = parse(*body, &error);
     if (!req) {
         c->replyText(400, error.startsWith(QLatin1String("Request decode failed"))
                               ? error
                               : QStringLiteral("Request decode failed: %1").arg(error));
-        return;
+        return std::nullopt;
     }
-    const QString dc = c->ctx().config.datacenter;
-    if (!req->datacenter.isEmpty() && req->datacenter != dc) {
+    if (!req->datacenter.isEmpty() && req->datacenter != c->ctx().config.datacenter) {
         c->replyText(500, QStringLiteral("No path to datacenter"));
-        return;
+        return std::nullopt;
     }
-    req->datacenter = dc;
+    return req;
+}
+
+}  // namespace
+
+void catalogRegister(const CallPtr &c)
+{
+    auto req = decodeCatalogRequest<model::RegisterRequest>(c, json::registerRequestFromJson);
+    if (!req)
+        return;
+    req->datacenter = c->ctx().config.datacenter;
     if (req->node.isEmpty()) {
         c->replyText(400, QStringLiteral("Must provide node"));
         return;
@@ -68,21 +82,9 @@ void catalogRegister(const CallPtr &c)
 
 void catalogDeregister(const CallPtr &c)
 {
-    const auto body = decodeBody(c);
-    if (!body)
+    auto req = decodeCatalogRequest<model::DeregisterRequest>(c, json::deregisterRequestFromJson);
+    if (!req)
         return;
-    QString error;
-    auto req = json::deregisterRequestFromJson(*body, &error);
-    if (!req) {
-        c->replyText(400, error.startsWith(QLatin1String("Request decode failed"))
-                              ? error
-                              : QStringLiteral("Request decode failed: %1").arg(error));
-        return;
-    }
-    if (!req->datacenter.isEmpty() && req->datacenter != c->ctx().config.datacenter) {
-        c->replyText(500, QStringLiteral("No path to datacenter"));
-        return;
-    }
     if (req->node.isEmpty()) {
         c->replyText(400, QStringLiteral("Must provide node"));
         return;
