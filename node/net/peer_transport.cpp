@@ -61,6 +61,9 @@ bool PeerTransport::listen(QString *error)
                          .arg(m_server->errorString());
         return false;
     }
+    // Listening on port 0 (tests): peers must be told the port we got, not ":0".
+    if (m_config.advertiseAddress.endsWith(QLatin1String(":0")))
+        m_config.advertiseAddress = m_config.advertiseAddress.chopped(1) + QString::number(m_server->serverPort());
     return true;
 }
 

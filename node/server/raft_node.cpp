@@ -98,27 +98,45 @@ bool RaftNode::open(const QString &dataDir, QString *error)
         return false;
     }
 
-    raft::Membership bootstrap;
-    for (const Peer &p : std::as_const(m_config.peers)) {
-        bootstrap.voters.insert(raft::NodeId{p.id});
-        if (p.id != m_config.nodeId)
-            m_addresses.insert(p.id, p.address);
-    }
-    bootstrap.voters.insert(raft::NodeId{m_config.nodeId});
+    connect(m_storage.get(), &storage::StorageThread::durable, this, [this] {
+        ++m_appendsDone;
+        maybeFinishReady();
+    });
+    connect(m_storage.get(), &storage::StorageThread::hardStateSaved, this, [this] {
+        ++m_hardStatesDone;
+        maybeFinishReady();
+    });
+    connect(m_storage.get(), &storage::StorageThread::snapshotWritten, this, [this] { onSnapshotDone(true, {}); });
+    connect(m_storage.get(), &storage::StorageThread::snapshotFailed, this,
+            [this](const QString &text) { onSnapshotDone(false, text); });
+    connect(m_storage.get(), &storage::StorageThread::storageFailed, this, &RaftNode::fail);
+    connect(&m_transport, &net::PeerTransport::frameReceived, this, &RaftNode::onFrame);
+    connect(&m_transport, &net::PeerTransport::peerIntroduced, this, &RaftNode::setPeerAddress);
+    m_dataDir = dataDir;
 
-    raft::InitialState init;
     const bool fresh = loaded.hardState.currentTerm == 0 && loaded.entries.isEmpty() && !loaded.snapshot;
+    if (fresh && m_config.peers.isEmpty()) {
+        // bootstrap_expect: nothing on disk and the voters not known yet. Frames are ignored and
+        // proposals held until bootstrap() is given the voters.
+        m_state = State::AwaitingBootstrap;
+        m_tick.start(m_config.tickMs);
+        qCInfo(lcRaft).noquote() << m_config.nodeId << "opened" << dataDir << "empty; waiting to bootstrap";
+        return true;
+    }
+
+    const raft::Membership initial = initialMembership();
+    raft::InitialState init;
     if (fresh) {
-        init = raft::InitialState::bootstrap(bootstrap);
+        init = raft::InitialState::bootstrap(initial);
     } else {
-        init.snapshot.membership = bootstrap;  // index 0 holds the initial voters (not stored)
+        init.snapshot.membership = initial;  // index 0 holds the initial voters (not stored)
         if (loaded.snapshot) {
             std::optional<raft::Membership> membership = raft::Membership::decode(loaded.snapshot->meta.membership);
             if (!membership) {
                 // Written by SingleNodeLog (dev mode): its voters are the configured ones.
                 qCWarning(lcRaft).noquote() << "the snapshot at index" << loaded.snapshot->meta.index
                                             << "has no Raft membership; using the configured peers";
-                membership = bootstrap;
+                membership = initial;
             }
             QString why;
             if (!m_stateMachine.restore(loaded.snapshot->payload, &why))
@@ -145,9 +163,43 @@ bool RaftNode::open(const QString &dataDir, QString *error)
         init.hardState.commit = raft::LogIndex{qBound(base, loaded.hardState.commit, last)};
         init.applied = init.snapshot.index;
     }
-    m_appliedIndex = init.applied.value;
     m_previousSnapshotIndex = m_lastSnapshot.meta.index.value;
     m_compactedIndex = loaded.entries.isEmpty() ? m_previousSnapshotIndex : loaded.entries.first().index - 1;
+    startCore(init, fresh);
+    return true;
+}
+
+raft::Membership RaftNode::initialMembership()
+{
+    raft::Membership m;
+    for (const Peer &p : std::as_const(m_config.peers)) {
+        m.voters.insert(raft::NodeId{p.id});
+        if (p.id != m_config.nodeId && !p.address.isEmpty())
+            m_addresses.insert(p.id, p.address);
+    }
+    m.voters.insert(raft::NodeId{m_config.nodeId});
+    return m;
+}
+
+bool RaftNode::bootstrap(const QList<Peer> &peers, QString *error)
+{
+    if (m_state != State::AwaitingBootstrap) {
+        if (error)
+            *error = QStringLiteral("this server is not waiting to bootstrap");
+        return false;
+    }
+    m_config.peers = peers;
+    startCore(raft::InitialState::bootstrap(initialMembership()), true);
+    // What was proposed meanwhile goes in now (or waits on for a leader, as any write).
+    std::vector<Held> held = std::exchange(m_held, {});
+    for (Held &h : held)
+        propose(h.command, std::move(h.done));
+    return true;
+}
+
+void RaftNode::startCore(const raft::InitialState &init, bool fresh)
+{
+    m_appliedIndex = init.applied.value;
     m_savedHardState = init.hardState;
 
     raft::Config rc;
@@ -157,19 +209,6 @@ bool RaftNode::open(const QString &dataDir, QString *error)
     const quint64 seed = m_config.randomSeed ? m_config.randomSeed : QRandomGenerator::global()->generate64();
     m_core = std::make_unique<raft::RaftCore>(rc, init, seed);
 
-    connect(m_storage.get(), &storage::StorageThread::durable, this, [this] {
-        ++m_appendsDone;
-        maybeFinishReady();
-    });
-    connect(m_storage.get(), &storage::StorageThread::hardStateSaved, this, [this] {
-        ++m_hardStatesDone;
-        maybeFinishReady();
-    });
-    connect(m_storage.get(), &storage::StorageThread::snapshotWritten, this, [this] { onSnapshotDone(true, {}); });
-    connect(m_storage.get(), &storage::StorageThread::snapshotFailed, this,
-            [this](const QString &text) { onSnapshotDone(false, text); });
-    connect(m_storage.get(), &storage::StorageThread::storageFailed, this, &RaftNode::fail);
-    connect(&m_transport, &net::PeerTransport::frameReceived, this, &RaftNode::onFrame);
     Forwarder::Hooks hooks;
     hooks.leaderId = [this] { return m_core->lead().value; };
     hooks.isLeader = [this] { return m_core->isLeader(); };
@@ -182,13 +221,25 @@ bool RaftNode::open(const QString &dataDir, QString *error)
 
     m_state = State::Open;
     m_lastContact = now();
-    m_tick.start(m_config.tickMs);
+    if (!m_tick.isActive())
+        m_tick.start(m_config.tickMs);
     if (fresh && m_core->membership().voters.size() == 1)
         m_core->campaign();  // a single voter need not wait for an election timeout
-    qCInfo(lcRaft).noquote() << m_config.nodeId << "opened" << dataDir << "term" << m_core->term().value
-                             << "snapshot" << init.snapshot.index.value << "+" << init.entries.size() << "entries";
+    QStringList voters = voterIds();
+    voters.sort();
+    qCInfo(lcRaft).noquote() << m_config.nodeId << "opened" << m_dataDir << "term" << m_core->term().value
+                             << "snapshot" << init.snapshot.index.value << "+" << init.entries.size() << "entries"
+                             << "voters" << voters.join(QLatin1Char(','));
     scheduleReady();
-    return true;
+}
+
+void RaftNode::setPeerAddress(const QString &id, const QString &address)
+{
+    if (id.isEmpty() || id == m_config.nodeId || address.isEmpty() || m_addresses.value(id) == address)
+        return;
+    m_addresses.insert(id, address);
+    if (m_state == State::Open || m_state == State::AwaitingBootstrap)
+        m_transport.setPeer(id, address);
 }
 
 void RaftNode::scheduleReady()
@@ -285,11 +336,14 @@ void RaftNode::finishReady()
         state::ApplyResult result;
         if (e.type == raft::EntryType::Normal && !e.data.isEmpty())
             result = m_stateMachine.apply(e.index.value, e.data);
+        else if (e.type == raft::EntryType::ConfChange)
+            onConfChangeApplied(e);
         m_appliedIndex = e.index.value;
         auto it = m_pending.find(e.index.value);
         if (it == m_pending.end())
             continue;
-        if (it->second.term == e.term && e.type == raft::EntryType::Normal && !e.data.isEmpty()) {
+        const bool ours = e.type == raft::EntryType::ConfChange || (e.type == raft::EntryType::Normal && !e.data.isEmpty());
+        if (it->second.term == e.term && ours) {
             ProposeResult r;
             r.index = e.index.value;
             r.result = result;
@@ -426,6 +480,9 @@ void RaftNode::propose(const QByteArray &command, Done done)
     switch (m_state) {
     case State::Open:
         break;
+    case State::AwaitingBootstrap:
+        m_held.push_back(Held{command, std::move(done), now() + m_config.rpcHoldTimeoutMs});
+        return;
     case State::Closed:
         deferError(std::move(done), LogError::NoLeader, kNoLeader);
         return;
@@ -442,6 +499,40 @@ void RaftNode::propose(const QByteArray &command, Done done)
     m_forwarder->forward(command, std::move(done));
 }
 
+void RaftNode::changeMembership(const raft::ConfChange &change, Done done)
+{
+    if (m_state != State::Open || !m_core->isLeader()) {
+        deferError(std::move(done), LogError::NoLeader,
+                   m_state == State::Open ? QStringLiteral("membership changes are made on the leader") : kNoLeader);
+        return;
+    }
+    const raft::ProposeResult r = m_core->proposeConfChange(change);
+    if (r.error != raft::RaftError::None) {
+        deferError(std::move(done), LogError::Rejected,
+                   r.error == raft::RaftError::ConfChangeInProgress
+                       ? QStringLiteral("a membership change is already in progress")
+                       : QStringLiteral("the membership change does not apply to the current configuration"));
+        return;
+    }
+    m_pending.emplace(r.index.value, Pending{r.term, std::move(done), now() + m_config.rpcHoldTimeoutMs});
+    scheduleReady();
+}
+
+void RaftNode::onConfChangeApplied(const raft::Entry &e)
+{
+    const std::optional<raft::ConfChange> change = raft::ConfChange::decode(e.data);
+    if (!change)
+        return;
+    if (change->type == raft::ConfChangeType::Remove) {
+        if (change->node.value != m_config.nodeId)
+            m_transport.removePeer(change->node.value);
+        m_addresses.remove(change->node.value);
+    } else if (!change->context.isEmpty()) {
+        setPeerAddress(change->node.value, QString::fromUtf8(change->context));
+    }
+    emit membershipChanged();
+}
+
 bool RaftNode::tryProposeHere(const QByteArray &command, Done &done)
 {
     if (!m_core->isLeader())
@@ -456,7 +547,7 @@ bool RaftNode::tryProposeHere(const QByteArray &command, Done &done)
 
 void RaftNode::readBarrier(std::function<void(bool ok)> done)
 {
-    if (m_state != State::Open) {
+    if (m_state != State::Open && m_state != State::AwaitingBootstrap) {
         QMetaObject::invokeMethod(this, [done = std::move(done)] { done(false); }, Qt::QueuedConnection);
         return;
     }
@@ -468,7 +559,7 @@ void RaftNode::readBarrier(std::function<void(bool ok)> done)
 void RaftNode::tryAskRead(quint64 id)
 {
     auto it = m_reads.find(id);
-    if (it == m_reads.end() || it->second.asked)
+    if (it == m_reads.end() || it->second.asked || m_state != State::Open)
         return;
     if (m_core->readIndex(QByteArray::number(id)) == raft::RaftError::None) {
         it->second.asked = true;
@@ -499,6 +590,10 @@ void RaftNode::completeWaiting()
 
 void RaftNode::onTick()
 {
+    if (m_state == State::AwaitingBootstrap) {
+        expire();
+        return;
+    }
     if (m_state != State::Open)
         return;
     m_core->tick();
@@ -525,6 +620,14 @@ void RaftNode::expire()
 {
     const qint64 t = now();
     std::vector<Done> expired;
+    for (auto it = m_held.begin(); it != m_held.end();) {
+        if (it->deadline <= t) {
+            expired.push_back(std::move(it->done));
+            it = m_held.erase(it);
+        } else {
+            ++it;
+        }
+    }
     for (auto it = m_pending.begin(); it != m_pending.end();) {
         if (it->second.deadline <= t) {
             expired.push_back(std::move(it->second.done));
@@ -641,7 +744,7 @@ void RaftNode::transferLeadership(std::function<void()> done)
 
 void RaftNode::fail(const QString &text)
 {
-    if (m_state != State::Open)
+    if (m_state != State::Open && m_state != State::AwaitingBootstrap)
         return;
     m_state = State::Failed;
     m_failure = text;
@@ -657,6 +760,9 @@ void RaftNode::failAll(LogError error, const QString &text)
     for (auto &[index, p] : m_pending)
         dones.push_back(std::move(p.done));
     m_pending.clear();
+    for (Held &h : m_held)
+        dones.push_back(std::move(h.done));
+    m_held.clear();
     std::vector<std::function<void(bool)>> reads;
     for (auto &[id, r] : m_reads)
         reads.push_back(std::move(r.done));
@@ -732,6 +838,26 @@ QStringList RaftNode::voterIds() const
             out.append(id.value);
     }
     return out;
+}
+
+QStringList RaftNode::learnerIds() const
+{
+    QStringList out;
+    if (m_core) {
+        for (const raft::NodeId &id : m_core->membership().learners)
+            out.append(id.value);
+    }
+    return out;
+}
+
+quint64 RaftNode::matchIndex(const QString &id) const
+{
+    if (m_state != State::Open || !m_core->isLeader())
+        return 0;
+    if (id == m_config.nodeId)
+        return m_core->lastIndex().value;
+    const raft::Progress *pr = m_core->progress(raft::NodeId{id});
+    return pr ? pr->match.value : 0;
 }
 
 QStringList RaftNode::peers() const

@@ -65,7 +65,16 @@ public:
 
     /// Opens `<dataDir>`: restores the newest snapshot, then hard state and log; an empty dir
     /// bootstraps config.peers as the voters. Starts ticking. One-sentence `error` on failure.
+    /// An empty dir with no config.peers waits for bootstrap() (bootstrap_expect): until then
+    /// Raft frames are ignored and proposals are held (failing NoLeader after rpcHoldTimeoutMs).
     bool open(const QString &dataDir, QString *error);
+    /// Gives a waiting server its initial voters (this server included or not: it is added).
+    /// Every server of the new cluster must be given the same list. False if not waiting.
+    bool bootstrap(const QList<Peer> &peers, QString *error);
+    bool awaitingBootstrap() const { return m_state == State::AwaitingBootstrap; }
+    /// Learns or changes the server-port address of server `id` (also from PeerTransport's
+    /// peerIntroduced). Restarts need this: the initial voters' addresses are not in the log.
+    void setPeerAddress(const QString &id, const QString &address);
     /// Fails everything pending with ShuttingDown, finishes storage work and stops. Idempotent.
     void shutdown();
     /// Graceful leave: a leader hands leadership to its most caught-up voter (Raft thesis
@@ -77,6 +86,14 @@ public:
     /// Linearizable read barrier (`consistent`): `done(true)` once this server applied the commit
     /// index a quorum confirmed after the call; `done(false)` after rpcHoldTimeoutMs without one.
     void readBarrier(std::function<void(bool ok)> done);
+    /// Proposes a single-server membership change on the leader (context: the server's address
+    /// for additions). `done` runs once it is committed, or with an error (NoLeader on a
+    /// follower, Rejected when another change is in progress or it does not apply).
+    void changeMembership(const raft::ConfChange &change, Done done);
+    /// Learner ids (non-voters catching up) of the current membership.
+    QStringList learnerIds() const;
+    /// The log index the leader knows `id` has (0 if unknown or not the leader).
+    quint64 matchIndex(const QString &id) const;
 
     bool isLeader() const override;
     bool hasLeader() const override;
@@ -96,9 +113,15 @@ public:
 signals:
     void leaderChanged(const QString &leaderId);
     void snapshotTaken(quint64 index);
+    void membershipChanged();
 
 private:
-    enum class State { Closed, Open, Failed, ShutDown };
+    enum class State { Closed, AwaitingBootstrap, Open, Failed, ShutDown };
+    struct Held {
+        QByteArray command;
+        Done done;
+        qint64 deadline = 0;
+    };
     struct Pending {
         raft::Term term;
         Done done;
@@ -125,6 +148,8 @@ private:
         QByteArray data;
     };
 
+    raft::Membership initialMembership();
+    void startCore(const raft::InitialState &init, bool fresh);
     void scheduleReady();
     void processReady();
     void maybeFinishReady();
@@ -135,6 +160,7 @@ private:
     void onSnapshotChunk(const QString &from, const SnapshotChunk &chunk);
     void sendMessage(const raft::Message &m);
     void sendSnapshot(const raft::Message &m);
+    void onConfChangeApplied(const raft::Entry &e);
     bool tryProposeHere(const QByteArray &command, Done &done);
     void tryAskRead(quint64 id);
     void completeWaiting();
@@ -159,6 +185,8 @@ private:
     QHash<QString, QString> m_addresses;
     QString m_lastLeader;
     QString m_failure;
+    QString m_dataDir;
+    std::vector<Held> m_held;  // proposals made while waiting to bootstrap
 
     // The Ready being persisted; persistence is done when every sequence number below caught up.
     std::optional<raft::Ready> m_ready;

@@ -87,6 +87,9 @@ private slots:
     void wholeClusterRestartKeepsEverything();
     void acknowledgedWritesSurviveLeaderKills();
     void devModeDataDirOpensAsSingleVoter();
+    void waitsToBootstrapThenCommitsHeldWrites();
+    void heldWriteFailsWhenNobodyBootstraps();
+    void removedServerLeavesTheConfiguration();
 
 private:
     void startTransport(Server &s);
@@ -104,6 +107,7 @@ private:
     quint64 m_trailingLogs = 10240;
     int m_maxQueuedFrames = 4096;
     int m_rpcHoldMs = 7000;
+    bool m_bootstrapLater = false;  // start nodes without peers (bootstrap_expect)
     QHash<QByteArray, int> m_answers;
     QHash<QByteArray, server::ProposeResult> m_results;
     QStringList m_violations;
@@ -119,6 +123,7 @@ void TestRaftNode::init()
     m_trailingLogs = 10240;
     m_maxQueuedFrames = 4096;
     m_rpcHoldMs = 7000;
+    m_bootstrapLater = false;
 }
 
 void TestRaftNode::cleanup()
@@ -152,8 +157,10 @@ void TestRaftNode::startNode(Server &s)
     RaftNode::Config c;
     c.nodeId = s.id;
     c.advertiseAddress = s.address();
-    for (const Server &p : m_servers)
-        c.peers.append(RaftNode::Peer{p.id, p.address()});
+    if (!m_bootstrapLater) {
+        for (const Server &p : m_servers)
+            c.peers.append(RaftNode::Peer{p.id, p.address()});
+    }
     c.tickMs = 20;  // elections within 200–400 ms: fast tests
     c.electionTicks = 10;
     c.snapshotThreshold = m_snapshotThreshold;
@@ -544,6 +551,111 @@ void TestRaftNode::devModeDataDirOpensAsSingleVoter()
     QCOMPARE(int(m_results.value("\xa1\x61k\x61z").error), int(server::LogError::None));
     QCOMPARE(s.sm->commands.size(), 6);
     QCOMPARE(s.node->peers(), QStringList{s.address()});
+}
+
+void TestRaftNode::waitsToBootstrapThenCommitsHeldWrites()
+{
+    // bootstrap_expect: servers open empty dirs without voters and wait; a write made meanwhile
+    // is held, then committed once every server was given the same voter list.
+    m_bootstrapLater = true;
+    startCluster(3);
+    for (const Server &s : m_servers) {
+        QVERIFY(s.node->awaitingBootstrap());
+        QVERIFY(!s.node->hasLeader());
+        QVERIFY(s.node->voterIds().isEmpty());
+    }
+    propose(m_servers[1], "early");
+    QList<RaftNode::Peer> peers;
+    for (const Server &s : m_servers)
+        peers.append(RaftNode::Peer{s.id, s.address()});
+    for (Server &s : m_servers) {
+        QString error;
+        QVERIFY2(s.node->bootstrap(peers, &error), qPrintable(error));
+        QVERIFY(!s.node->awaitingBootstrap());
+        QVERIFY(!s.node->bootstrap(peers, &error));  // only once
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("early"), 1, kCommitMs);
+    QCOMPARE(int(m_results.value("early").error), int(server::LogError::None));
+    for (const Server &s : m_servers) {
+        QTRY_COMPARE_WITH_TIMEOUT(s.sm->commands, QList<QByteArray>{"early"}, kCommitMs);
+        QStringList voters = s.node->voterIds();
+        voters.sort();
+        QCOMPARE(voters, (QStringList{QStringLiteral("server-1"), QStringLiteral("server-2"), QStringLiteral("server-3")}));
+    }
+
+    // A restart needs the voter list again (index 0 is not stored) and finds its data.
+    Server &s = m_servers[2];
+    stop(s);
+    s.sm.reset();  // a restarted process starts with an empty state machine
+    m_bootstrapLater = false;
+    startTransport(s);
+    startNode(s);
+    QVERIFY(!s.node->awaitingBootstrap());
+    propose(*leader(), "later");
+    QTRY_COMPARE_WITH_TIMEOUT(s.sm->commands, (QList<QByteArray>{"early", "later"}), kCommitMs);
+}
+
+void TestRaftNode::heldWriteFailsWhenNobodyBootstraps()
+{
+    m_rpcHoldMs = 300;
+    m_bootstrapLater = true;
+    startCluster(1);
+    QElapsedTimer timer;
+    timer.start();
+    propose(m_servers[0], "never");
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("never"), 1, kCommitMs);
+    QVERIFY(timer.elapsed() >= 300);
+    QCOMPARE(int(m_results.value("never").error), int(server::LogError::NoLeader));
+    QCOMPARE(m_results.value("never").errorText, QStringLiteral("No cluster leader"));
+    QVERIFY(m_servers[0].node->awaitingBootstrap());
+    QVERIFY(m_servers[0].sm->commands.isEmpty());
+}
+
+void TestRaftNode::removedServerLeavesTheConfiguration()
+{
+    startCluster(3);
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    Server *l = leader();
+    Server *gone = follower();
+    const QString goneId = gone->id;
+    // A new leader changes membership only after committing an entry of its own term.
+    propose(*l, "first");
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("first"), 1, kCommitMs);
+
+    // A follower cannot change the membership.
+    int followerAnswers = 0;
+    server::ProposeResult followerResult;
+    gone->node->changeMembership(raft::ConfChange{raft::ConfChangeType::Remove, raft::NodeId{goneId}, {}},
+                                 [&](const server::ProposeResult &r) {
+                                     ++followerAnswers;
+                                     followerResult = r;
+                                 });
+    QTRY_COMPARE_WITH_TIMEOUT(followerAnswers, 1, kCommitMs);
+    QCOMPARE(int(followerResult.error), int(server::LogError::NoLeader));
+
+    int answers = 0;
+    server::ProposeResult result;
+    int changes = 0;
+    connect(l->node.get(), &RaftNode::membershipChanged, this, [&] { ++changes; });
+    l->node->changeMembership(raft::ConfChange{raft::ConfChangeType::Remove, raft::NodeId{goneId}, {}},
+                              [&](const server::ProposeResult &r) {
+                                  ++answers;
+                                  result = r;
+                              });
+    QTRY_COMPARE_WITH_TIMEOUT(answers, 1, kCommitMs);
+    QVERIFY2(result.error == server::LogError::None, qPrintable(result.errorText));
+    QVERIFY(result.index > 0);
+    QCOMPARE(changes, 1);
+    QCOMPARE(l->node->voterIds().size(), 2);
+    QVERIFY(!l->node->voterIds().contains(goneId));
+    QVERIFY(!l->node->peers().contains(gone->address()));
+
+    // With the removed server gone, the two left are the whole quorum.
+    stop(*gone);
+    propose(*l, "two-of-two");
+    QTRY_COMPARE_WITH_TIMEOUT(m_answers.value("two-of-two"), 1, kCommitMs);
+    QCOMPARE(int(m_results.value("two-of-two").error), int(server::LogError::None));
 }
 
 QTEST_GUILESS_MAIN(TestRaftNode)
