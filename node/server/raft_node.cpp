@@ -177,11 +177,22 @@ raft::Membership RaftNode::initialMembership()
         if (p.id != m_config.nodeId && !p.address.isEmpty())
             m_addresses.insert(p.id, p.address);
     }
-    m.voters.insert(raft::NodeId{m_config.nodeId});
+    if (m_config.selfIsInitialVoter)
+        m.voters.insert(raft::NodeId{m_config.nodeId});
     return m;
 }
 
 bool RaftNode::bootstrap(const QList<Peer> &peers, QString *error)
+{
+    return leaveWaiting(peers, true, error);
+}
+
+bool RaftNode::joinExisting(const QList<Peer> &clusterVoters, QString *error)
+{
+    return leaveWaiting(clusterVoters, false, error);
+}
+
+bool RaftNode::leaveWaiting(const QList<Peer> &peers, bool selfIsVoter, QString *error)
 {
     if (m_state != State::AwaitingBootstrap) {
         if (error)
@@ -189,6 +200,7 @@ bool RaftNode::bootstrap(const QList<Peer> &peers, QString *error)
         return false;
     }
     m_config.peers = peers;
+    m_config.selfIsInitialVoter = selfIsVoter;
     startCore(raft::InitialState::bootstrap(initialMembership()), true);
     // What was proposed meanwhile goes in now (or waits on for a leader, as any write).
     std::vector<Held> held = std::exchange(m_held, {});
@@ -441,7 +453,8 @@ void RaftNode::onFrame(const QString &from, net::PeerTransport::Channel, const n
             m_forwarder->onResponse(*r);
         break;
     default:
-        why = QStringLiteral("unknown frame type %1").arg(frame.type);
+        if (frame.type < 100)  // higher types belong to other users of the transport
+            why = QStringLiteral("unknown frame type %1").arg(frame.type);
         break;
     }
     if (!why.isEmpty())
@@ -516,6 +529,28 @@ void RaftNode::changeMembership(const raft::ConfChange &change, Done done)
     }
     m_pending.emplace(r.index.value, Pending{r.term, std::move(done), now() + m_config.rpcHoldTimeoutMs});
     scheduleReady();
+}
+
+// Consul's autopilot promotes a non-voter once it is healthy; here: once it has every committed
+// entry (a voter that cannot keep up would only slow commits down).
+void RaftNode::promoteCaughtUpLearners()
+{
+    if (m_promoting || m_transferDone)
+        return;
+    const quint64 commit = m_core->commitIndex().value;
+    for (const raft::NodeId &id : m_core->membership().learners) {
+        const raft::Progress *pr = m_core->progress(id);
+        if (!pr || pr->match.value < commit)
+            continue;
+        m_promoting = true;
+        const QString who = id.value;
+        changeMembership(raft::ConfChange{raft::ConfChangeType::Promote, id, {}}, [this, who](const ProposeResult &r) {
+            m_promoting = false;
+            if (r.error == LogError::None)
+                qCInfo(lcRaft).noquote() << m_config.nodeId << "promoted" << who << "to voter";
+        });
+        return;
+    }
 }
 
 void RaftNode::onConfChangeApplied(const raft::Entry &e)
@@ -607,6 +642,8 @@ void RaftNode::onTick()
         if (!r.asked)
             QMetaObject::invokeMethod(this, [this, id = id] { tryAskRead(id); }, Qt::QueuedConnection);
     }
+    if (m_config.promoteLearners && m_core->isLeader())
+        promoteCaughtUpLearners();
     if (m_transferDone && (!m_core->isLeader() || now() >= m_transferDeadline)) {
         auto done = std::exchange(m_transferDone, {});
         done();

@@ -49,6 +49,11 @@ public:
         /// The initial voters, this server included (bootstrap_expect: every server is started
         /// with the same list). Used to bootstrap an empty data dir and to address peers.
         QList<Peer> peers;
+        /// False for a server that joined an existing cluster: the initial voters above are the
+        /// cluster's, and this server was added later through the log.
+        bool selfIsInitialVoter = true;
+        /// The leader promotes a non-voter to voter once it has every committed entry.
+        bool promoteLearners = true;
         int tickMs = 100;
         int electionTicks = 10;
         int heartbeatTicks = 1;
@@ -68,9 +73,12 @@ public:
     /// An empty dir with no config.peers waits for bootstrap() (bootstrap_expect): until then
     /// Raft frames are ignored and proposals are held (failing NoLeader after rpcHoldTimeoutMs).
     bool open(const QString &dataDir, QString *error);
-    /// Gives a waiting server its initial voters (this server included or not: it is added).
-    /// Every server of the new cluster must be given the same list. False if not waiting.
+    /// Gives a waiting server its initial voters (this server is added to them). Every server of
+    /// the new cluster must be given the same list. False if not waiting.
     bool bootstrap(const QList<Peer> &peers, QString *error);
+    /// A waiting server joins an existing cluster whose initial voters are `clusterVoters`: it
+    /// follows the leader and waits to be added (as a non-voter first) through the log.
+    bool joinExisting(const QList<Peer> &clusterVoters, QString *error);
     bool awaitingBootstrap() const { return m_state == State::AwaitingBootstrap; }
     /// Learns or changes the server-port address of server `id` (also from PeerTransport's
     /// peerIntroduced). Restarts need this: the initial voters' addresses are not in the log.
@@ -161,6 +169,8 @@ private:
     void sendMessage(const raft::Message &m);
     void sendSnapshot(const raft::Message &m);
     void onConfChangeApplied(const raft::Entry &e);
+    bool leaveWaiting(const QList<Peer> &peers, bool selfIsVoter, QString *error);
+    void promoteCaughtUpLearners();
     bool tryProposeHere(const QByteArray &command, Done &done);
     void tryAskRead(quint64 id);
     void completeWaiting();
@@ -187,6 +197,7 @@ private:
     QString m_failure;
     QString m_dataDir;
     std::vector<Held> m_held;  // proposals made while waiting to bootstrap
+    bool m_promoting = false;  // a Promote we proposed is not answered yet
 
     // The Ready being persisted; persistence is done when every sequence number below caught up.
     std::optional<raft::Ready> m_ready;
