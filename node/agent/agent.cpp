@@ -9,6 +9,9 @@
 #include "net/dns_server.h"
 #include "net/http_server.h"
 #include "server/fsm_state_machine.h"
+#include "net/peer_transport.h"
+#include "server/raft_node.h"
+#include "server/server_discovery.h"
 #include "server/single_node_log.h"
 
 #include <QCoreApplication>
@@ -17,7 +20,10 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QHostAddress>
 #include <QLoggingCategory>
+#include <QPointer>
+#include <QTimer>
 #include <QRandomGenerator>
 #include <QSaveFile>
 #include <QUuid>
@@ -145,6 +151,82 @@ bool Agent::prepareDataDir(QString *error)
     return true;
 }
 
+bool Agent::clusterMode() const
+{
+    if (m_config.dev)
+        return false;
+    // A lone -bootstrap server keeps the single-voter log unless it was told of other servers
+    // or has been part of a cluster before.
+    return m_config.bootstrapExpect > 1 || !m_config.bootstrap || !m_config.retryJoin.isEmpty() ||
+           QFile::exists(QDir(m_config.dataDir).filePath(QStringLiteral("server-peers.json")));
+}
+
+bool Agent::openLog(QString *error)
+{
+    const QString advertise = QStringLiteral("%1:%2").arg(m_config.advertiseAddr).arg(m_config.serverPort);
+    if (!clusterMode()) {
+        server::SingleNodeLog::Config logCfg;
+        logCfg.snapshotThreshold = quint64(m_config.raftSnapshotThreshold);
+        logCfg.snapshotIntervalMs = int(m_config.raftSnapshotIntervalMs);
+        logCfg.trailingLogs = quint64(m_config.raftTrailingLogs);
+        logCfg.advertiseAddress = advertise;
+        m_single = std::make_unique<server::SingleNodeLog>(*m_machine, logCfg);
+        if (!m_single->open(m_config.dataDir, error))
+            return false;
+        for (const QString &w : m_single->openWarnings())
+            qCWarning(lcAgent).noquote() << w;
+        m_log = m_single.get();
+        return true;
+    }
+
+    net::PeerTransport::Config tc;
+    tc.nodeId = m_nodeId;
+    tc.advertiseAddress = advertise;
+    tc.bindAddress = QHostAddress(m_config.bindAddr);
+    tc.port = quint16(m_config.serverPort);
+    m_transport = std::make_unique<net::PeerTransport>(tc);
+    if (!m_transport->listen(error))
+        return false;
+
+    server::ServerDiscovery::PeerFile file;
+    if (!server::ServerDiscovery::loadPeerFile(m_config.dataDir, &file, error))
+        return false;
+    server::RaftNode::Config rc;
+    rc.nodeId = m_nodeId;
+    rc.advertiseAddress = advertise;
+    if (file.exists) {
+        rc.peers = file.initialVoters;
+        rc.selfIsInitialVoter = file.selfIsInitialVoter;
+    } else if (m_config.bootstrap) {
+        rc.peers = {server::RaftNode::Peer{m_nodeId, advertise}};  // -bootstrap: a cluster of one to start with
+    }
+    rc.snapshotThreshold = quint64(m_config.raftSnapshotThreshold);
+    rc.trailingLogs = quint64(m_config.raftTrailingLogs);
+    m_raft = std::make_unique<server::RaftNode>(*m_machine, *m_transport, rc);
+    if (!m_raft->open(m_config.dataDir, error))
+        return false;
+    if (m_config.bootstrap && !file.exists) {
+        // Keep the initial voter for restarts, as discovery does for bootstrap_expect.
+        file.initialVoters = rc.peers;
+        file.selfIsInitialVoter = true;
+        if (!server::ServerDiscovery::savePeerFile(m_config.dataDir, file, error))
+            return false;
+    }
+
+    server::ServerDiscovery::Config dc;
+    dc.nodeId = m_nodeId;
+    dc.advertiseAddress = advertise;
+    dc.bootstrapExpect = m_config.bootstrap ? 0 : m_config.bootstrapExpect;
+    for (const QString &j : m_config.retryJoin)
+        dc.joinAddresses.append(j.contains(QLatin1Char(':')) ? j : j + QStringLiteral(":8300"));
+    dc.dataDir = m_config.dataDir;
+    m_discovery = std::make_unique<server::ServerDiscovery>(*m_transport, *m_raft, dc);
+    if (!m_discovery->start(error))
+        return false;
+    m_log = m_raft.get();
+    return true;
+}
+
 bool Agent::start(QString *error)
 {
     m_startedMs = QDateTime::currentMSecsSinceEpoch();
@@ -154,20 +236,9 @@ bool Agent::start(QString *error)
     m_store = std::make_unique<state::StateStore>();
     m_fsm = std::make_unique<state::Fsm>(*m_store);
     m_machine = std::make_unique<server::FsmStateMachine>(*m_fsm);
-    server::SingleNodeLog::Config logCfg;
-    logCfg.snapshotThreshold = quint64(m_config.raftSnapshotThreshold);
-    logCfg.snapshotIntervalMs = int(m_config.raftSnapshotIntervalMs);
-    logCfg.trailingLogs = quint64(m_config.raftTrailingLogs);
-    logCfg.advertiseAddress = QStringLiteral("%1:%2").arg(m_config.advertiseAddr).arg(m_config.serverPort);
-    m_log = std::make_unique<server::SingleNodeLog>(*m_machine, logCfg);
-    QString logError;
-    if (!m_log->open(m_config.dataDir, &logError)) {
-        *error = logError;
+    if (!openLog(error))
         return false;
-    }
-    for (const QString &w : m_log->openWarnings())
-        qCWarning(lcAgent).noquote() << w;
-    connect(m_log.get(), &server::ReplicatedLog::fatalError, this, [this](const QString &text) {
+    connect(m_log, &server::ReplicatedLog::fatalError, this, [this](const QString &text) {
         qCCritical(lcAgent).noquote() << "storage failed:" << text;
         emit fatal(text);
     });
@@ -188,7 +259,7 @@ bool Agent::start(QString *error)
     ctx.config.maxQueryTimeMs = m_config.maxQueryTimeMs;
     ctx.config.kvMaxValueSize = m_config.kvMaxValueSize;
     ctx.store = m_store.get();
-    ctx.log = m_log.get();
+    ctx.log = m_log;
     ctx.agent = m_local.get();
     ctx.random = [](quint64 bound) { return bound ? QRandomGenerator::global()->bounded(bound) : 0; };
     m_api = std::make_unique<api::HttpApi>(ctx);
@@ -242,7 +313,12 @@ bool Agent::start(QString *error)
     line("Datacenter", QStringLiteral("'%1'").arg(m_config.datacenter));
     line("Server", QStringLiteral("%1 (Bootstrap: %2)").arg(m_config.server ? "true" : "false", m_config.bootstrap ? "true" : "false"));
     line("Client Addr", QStringLiteral("[%1] (HTTP: %2, DNS: %3)").arg(m_config.clientAddr).arg(httpPort()).arg(m_dns ? int(dnsPort()) : -1));
-    line("Cluster Addr", QStringLiteral("%1 (single server: no gossip or Raft transport yet)").arg(m_config.advertiseAddr));
+    if (m_raft)
+        line("Cluster Addr", QStringLiteral("%1 (Raft and RPC on server port %2; gossip not yet)")
+                                 .arg(m_config.advertiseAddr)
+                                 .arg(m_transport->serverPort()));
+    else
+        line("Cluster Addr", QStringLiteral("%1 (single server: no Raft transport)").arg(m_config.advertiseAddr));
     line("Data Dir", m_config.dataDir);
     fprintf(stderr, "\n==> Log data will now stream in as it occurs:\n\n");
     fflush(stderr);
@@ -285,10 +361,20 @@ void Agent::registerSelf()
     serf.status = model::status::Passing;
     serf.output = QStringLiteral("Agent alive and reachable");
     req.checks.append(serf);
+    QPointer<Agent> self(this);
     m_log->propose(state::encodeCommand(state::Command{state::CommandType::CatalogRegister, req}),
-                   [](const server::ProposeResult &r) {
+                   [self](const server::ProposeResult &r) {
                        if (r.error == server::LogError::ShuttingDown)
                            return;  // start-up failed (e.g. a taken port); that error was reported
+                       if (r.error == server::LogError::NoLeader && self) {
+                           // A cluster still forming: try again until a leader takes it.
+                           qCInfo(lcAgent).noquote() << "cannot register this node yet:" << r.errorText;
+                           QTimer::singleShot(2000, self, [self] {
+                               if (self)
+                                   self->registerSelf();
+                           });
+                           return;
+                       }
                        if (r.error != server::LogError::None)
                            qCWarning(lcAgent).noquote() << "could not register this node:" << r.errorText;
                        else if (!r.result.error.isEmpty())
@@ -348,20 +434,33 @@ QJsonObject Agent::selfJson() const
         {QStringLiteral("KVMaxValueSize"), double(m_config.kvMaxValueSize)},
         {QStringLiteral("LogLevel"), m_config.logLevel},
     };
-    const auto stats = m_log->storageStats();
     QJsonObject raft{
-        {QStringLiteral("state"), QStringLiteral("Leader")},
-        {QStringLiteral("term"), QString::number(m_log->currentTerm())},
         {QStringLiteral("commit_index"), QString::number(m_log->commitIndex())},
         {QStringLiteral("applied_index"), QString::number(m_log->appliedIndex())},
-        {QStringLiteral("last_snapshot_index"), QString::number(m_log->lastSnapshotIndex())},
-        {QStringLiteral("num_peers"), QStringLiteral("0")},
-        // Group commit at work: entries per fsync'd batch, and the time the batches took.
-        {QStringLiteral("storage_batches"), QString::number(stats.batchesWritten)},
-        {QStringLiteral("storage_entries"), QString::number(stats.entriesWritten)},
-        {QStringLiteral("storage_last_batch_size"), QString::number(stats.lastBatchSize)},
-        {QStringLiteral("storage_last_commit_us"), QString::number(stats.lastCommitMicros)},
     };
+    if (m_single) {
+        const auto stats = m_single->storageStats();
+        raft.insert(QStringLiteral("state"), QStringLiteral("Leader"));
+        raft.insert(QStringLiteral("term"), QString::number(m_single->currentTerm()));
+        raft.insert(QStringLiteral("last_snapshot_index"), QString::number(m_single->lastSnapshotIndex()));
+        raft.insert(QStringLiteral("num_peers"), QStringLiteral("0"));
+        // Group commit at work: entries per fsync'd batch, and the time the batches took.
+        raft.insert(QStringLiteral("storage_batches"), QString::number(stats.batchesWritten));
+        raft.insert(QStringLiteral("storage_entries"), QString::number(stats.entriesWritten));
+        raft.insert(QStringLiteral("storage_last_batch_size"), QString::number(stats.lastBatchSize));
+        raft.insert(QStringLiteral("storage_last_commit_us"), QString::number(stats.lastCommitMicros));
+    } else {
+        const QString state = m_raft->awaitingBootstrap() ? QStringLiteral("Follower")
+                              : m_raft->isLeader()        ? QStringLiteral("Leader")
+                              : m_raft->hasLeader()       ? QStringLiteral("Follower")
+                                                          : QStringLiteral("Candidate");
+        raft.insert(QStringLiteral("state"), state);
+        raft.insert(QStringLiteral("term"), QString::number(m_raft->currentTerm()));
+        raft.insert(QStringLiteral("last_snapshot_index"), QString::number(m_raft->lastSnapshotIndex()));
+        raft.insert(QStringLiteral("num_peers"), QString::number(std::max<qsizetype>(0, m_raft->voterIds().size() - 1)));
+        raft.insert(QStringLiteral("last_contact"), m_raft->isLeader() ? QStringLiteral("0")
+                                                                       : QStringLiteral("%1ms").arg(m_raft->lastContactMs()));
+    }
     QJsonObject agentStats{
         {QStringLiteral("check_monitors"), QStringLiteral("0")},
         {QStringLiteral("services"), QString::number(m_local->localServices().size())},
@@ -394,8 +493,12 @@ void Agent::shutdown()
     }
     if (m_dns)
         m_dns->close();
-    if (m_log)
-        m_log->shutdown();
+    if (m_discovery)
+        m_discovery.reset();
+    if (m_raft)
+        m_raft->shutdown();
+    if (m_single)
+        m_single->shutdown();
     if (!m_config.pidFile.isEmpty() && m_lock)
         QFile::remove(m_config.pidFile);
     if (m_lock)

@@ -18,12 +18,16 @@ class StateStore;
 class Fsm;
 }
 namespace conclave::server {
+class ReplicatedLog;
 class SingleNodeLog;
+class RaftNode;
+class ServerDiscovery;
 class FsmStateMachine;
 }
 namespace conclave::net {
 class HttpServer;
 class DnsServer;
+class PeerTransport;
 }
 namespace conclave::dns {
 class Resolver;
@@ -65,6 +69,10 @@ private:
     QList<model::Member> membersList() const;
     void registerSelf();
     bool startDns(QString *error);
+    /// Opens the replicated log: SingleNodeLog for -dev and a lone -bootstrap server, otherwise
+    /// RaftNode on the server port with ServerDiscovery (bootstrap_expect, retry_join).
+    bool openLog(QString *error);
+    bool clusterMode() const;
 
     AgentConfig m_config;
     QString m_nodeId;
@@ -73,7 +81,11 @@ private:
     std::unique_ptr<state::StateStore> m_store;
     std::unique_ptr<state::Fsm> m_fsm;
     std::unique_ptr<server::FsmStateMachine> m_machine;
-    std::unique_ptr<server::SingleNodeLog> m_log;
+    std::unique_ptr<server::SingleNodeLog> m_single;
+    std::unique_ptr<net::PeerTransport> m_transport;
+    std::unique_ptr<server::RaftNode> m_raft;  // after the transport: destroyed first
+    std::unique_ptr<server::ServerDiscovery> m_discovery;
+    server::ReplicatedLog *m_log = nullptr;  // m_single or m_raft
     std::unique_ptr<LocalState> m_local;
     std::unique_ptr<api::HttpApi> m_api;
     std::unique_ptr<net::HttpServer> m_http;

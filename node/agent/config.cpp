@@ -419,20 +419,10 @@ bool finalizeConfig(AgentConfig &cfg, QString *error)
         *error = QStringLiteral("client mode (an agent without -server) arrives with gossip; run with -dev or -server -bootstrap");
         return false;
     }
-    if (!cfg.bootstrap && cfg.bootstrapExpect <= 1) {
-        if (cfg.bootstrapExpect == 1) {
-            cfg.bootstrap = true;
-        } else {
-            *error = QStringLiteral("a multi-server cluster (-bootstrap-expect > 1 or joining servers) arrives with Raft; "
-                                    "run with -dev or -server -bootstrap");
-            return false;
-        }
-    }
-    if (cfg.bootstrapExpect > 1) {
-        *error = QStringLiteral("-bootstrap-expect %1: multi-server Raft is not implemented yet; use -bootstrap")
-                     .arg(cfg.bootstrapExpect);
-        return false;
-    }
+    if (cfg.bootstrapExpect == 1)
+        cfg.bootstrap = true;  // as Consul: a cluster of one bootstraps itself
+    // A server with neither flag joins an existing cluster (through retry_join or a server that
+    // dials it) and never bootstraps one.
     if (!validDatacenter(cfg.datacenter)) {
         *error = QStringLiteral("datacenter '%1' is invalid: use lower-case letters, digits, '-' and '_'").arg(cfg.datacenter);
         return false;

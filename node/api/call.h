@@ -46,6 +46,11 @@ public:
     void blockingRead(ReadFn read);
     /// A plain (non-blocking) read with read headers.
     void read(ReadFn read);
+    /// Runs `then` once this server may answer the read under opts.consistency: at once for
+    /// `stale` (unless max_stale is exceeded) and agent-local routes and on the leader for
+    /// `default`; after a ReadIndex round with a quorum for `consistent` and on a follower (where
+    /// Consul would forward the read to the leader). Without a leader in time: 500 "No cluster leader".
+    void whenReadable(std::function<void()> then);
 
     /// Proposes a command; on success calls onApplied with the FSM's result, on a log error answers
     /// 500 with the error text (e.g. "No cluster leader") itself.
@@ -63,6 +68,8 @@ public:
     net::HttpResponder responder;
     QueryOptions opts;
     QString tail;  // the part of the path after the route prefix (decoded)
+    bool localRoute = false;  // /v1/agent/...: answered by this agent, never by the leader
+    bool m_readable = false;  // whenReadable() already passed for this call
 };
 using CallPtr = std::shared_ptr<Call>;
 

@@ -207,6 +207,7 @@ void HttpApi::handle(const net::HttpRequest &req, net::HttpResponder responder)
         return;
     }
     auto call = std::make_shared<Call>(*this, req, std::move(responder), *opts, tail);
+    call->localRoute = route->local;
     route->handler(call);
 }
 
@@ -252,8 +253,46 @@ void Call::replyBool(bool v) const
     send(net::HttpResponse::json(200, v ? "true" : "false"));
 }
 
+void Call::whenReadable(std::function<void()> then)
+{
+    server::ReplicatedLog &log = *ctx().log;
+    bool barrier = false;
+    if (!localRoute && !log.isLeader()) {
+        switch (opts.consistency) {
+        case Consistency::Stale:
+            barrier = opts.maxStaleMs > 0 && (!log.hasLeader() || log.lastContactMs() > opts.maxStaleMs);
+            break;
+        case Consistency::Default:
+        case Consistency::Consistent:
+            barrier = true;
+            break;
+        }
+    } else if (!localRoute && opts.consistency == Consistency::Consistent) {
+        barrier = true;  // a leader confirms it still is one before answering
+    }
+    if (!barrier) {
+        then();
+        return;
+    }
+    CallPtr self = shared_from_this();
+    log.readBarrier([self, then = std::move(then)](bool ok) {
+        if (!ok) {
+            self->replyText(500, QStringLiteral("No cluster leader"));
+            return;
+        }
+        then();
+    });
+}
+
 void Call::read(ReadFn fn)
 {
+    if (!m_readable) {
+        whenReadable([self = shared_from_this(), fn = std::move(fn)]() mutable {
+            self->m_readable = true;
+            self->read(std::move(fn));
+        });
+        return;
+    }
     ReadResult r = fn(nullptr);
     addReadHeaders(r.response, r.index);
     send(r.response);
@@ -286,6 +325,13 @@ void finishParked(const std::shared_ptr<HttpApi::Parked> &p, HttpApi *api)
 
 void Call::blockingRead(ReadFn fn)
 {
+    if (!m_readable) {
+        whenReadable([self = shared_from_this(), fn = std::move(fn)]() mutable {
+            self->m_readable = true;
+            self->blockingRead(std::move(fn));
+        });
+        return;
+    }
     if (opts.minIndex == 0) {
         read(std::move(fn));
         return;

@@ -93,7 +93,7 @@ public:
     void propose(const QByteArray &command, Done done) override;
     /// Linearizable read barrier (`consistent`): `done(true)` once this server applied the commit
     /// index a quorum confirmed after the call; `done(false)` after rpcHoldTimeoutMs without one.
-    void readBarrier(std::function<void(bool ok)> done);
+    void readBarrier(std::function<void(bool ok)> done) override;
     /// Proposes a single-server membership change on the leader (context: the server's address
     /// for additions). `done` runs once it is committed, or with an error (NoLeader on a
     /// follower, Rejected when another change is in progress or it does not apply).

@@ -7,6 +7,7 @@
 
 #include "core/state/fsm.h"
 
+#include <QMetaObject>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -50,6 +51,13 @@ public:
     virtual qint64 lastContactMs() const = 0;
     virtual quint64 appliedIndex() const = 0;
     virtual quint64 commitIndex() const = 0;
+    /// Linearizable read barrier: `done(true)` (on the event loop, never inside the call) once
+    /// this server applied every entry committed before the call, confirmed with a quorum;
+    /// `done(false)` when no leader answers in time. A single voter is its own quorum.
+    virtual void readBarrier(std::function<void(bool ok)> done)
+    {
+        QMetaObject::invokeMethod(this, [done = std::move(done)] { done(true); }, Qt::QueuedConnection);
+    }
 
 signals:
     /// Entries up to `index` were applied to the FSM.
