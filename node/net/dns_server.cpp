@@ -37,17 +37,25 @@ QByteArray servFail(const QByteArray &query)
 
 class DnsServer::Impl : public QObject {
 public:
-    // Where the answer to a forwarded query goes: a UDP client, or a TCP connection (if still open).
+    // One forwarded query. The answer goes to a UDP client, or to a TCP connection if still open.
+    // Upstream, the query travels over the client's transport (reference §12, as Consul's
+    // recursor exchange does): one ephemeral UDP socket for the whole forward, or one TCP
+    // connection per recursor tried.
     struct Forward {
         QByteArray query;
         quint16 id = 0;
         QHostAddress client;
         quint16 clientPort = 0;
         QPointer<QTcpSocket> tcp;
+        bool overTcp = false;
         int next = 0;  // index of the next recursor to try
-        QUdpSocket *socket = nullptr;
-        QTimer *timer = nullptr;
+        QUdpSocket *socket = nullptr;    // UDP upstream
+        QTcpSocket *upstream = nullptr;  // TCP upstream, for the recursor being tried
+        QByteArray upstreamBuffer;       // its reply so far, at most kMaxFrame octets
+        QTimer *timer = nullptr;         // per-recursor timeout; also fires at once on a failed connection
     };
+
+    static constexpr qsizetype kMaxFrame = 2 + 65535;
 
     Impl(Handler handler, Options options)
         : m_handler(std::move(handler)), m_options(std::move(options))
@@ -101,12 +109,9 @@ public:
         if (m_tcp)
             m_tcp->close();
         m_tcp.reset();
-        for (Forward *f : std::as_const(m_forwards)) {
-            f->socket->deleteLater();
-            f->timer->deleteLater();
-            delete f;
-        }
-        m_forwards.clear();
+        const auto forwards = m_forwards;
+        for (Forward *f : forwards)
+            discard(f);
     }
 
     void onUdpReadyRead()
@@ -146,6 +151,12 @@ public:
             connect(s, &QTcpSocket::disconnected, this, [this, s] {
                 m_connections.remove(s);
                 m_buffers.remove(s);
+                // Nobody is left to answer: stop asking upstream on this client's behalf.
+                const auto forwards = m_forwards;
+                for (Forward *f : forwards) {
+                    if (f->tcp == s)
+                        discard(f);
+                }
                 s->deleteLater();
             });
         }
@@ -189,20 +200,30 @@ public:
         f->client = client;
         f->clientPort = clientPort;
         f->tcp = tcp;
-        f->socket = new QUdpSocket(this);
+        f->overTcp = tcp != nullptr;
         f->timer = new QTimer(this);
         f->timer->setSingleShot(true);
-        f->timer->setInterval(m_options.recursorTimeoutMs);
         m_forwards.insert(f);
         connect(f->timer, &QTimer::timeout, this, [this, f] { tryNext(f); });
-        connect(f->socket, &QUdpSocket::readyRead, this, [this, f] { onUpstreamReadyRead(f); });
+        if (!f->overTcp) {
+            f->socket = new QUdpSocket(this);
+            connect(f->socket, &QUdpSocket::readyRead, this, [this, f] { onUpstreamReadyRead(f); });
+        }
         tryNext(f);
     }
 
+    /// Sends the query to the next recursor, or answers SERVFAIL when none is left. Runs from the
+    /// forward's timer or from a reply handler, never from inside a socket call of its own.
     void tryNext(Forward *f)
     {
+        f->timer->stop();
+        dropUpstream(f);
         while (f->next < m_options.recursors.size()) {
             const Recursor &rec = m_options.recursors[f->next++];
+            if (f->overTcp) {
+                connectUpstream(f, rec);
+                return;
+            }
             if (f->socket->state() == QAbstractSocket::UnconnectedState) {
                 const QHostAddress any = rec.address.protocol() == QAbstractSocket::IPv6Protocol
                                              ? QHostAddress(QHostAddress::AnyIPv6)
@@ -212,10 +233,47 @@ public:
             }
             if (f->socket->writeDatagram(f->query, rec.address, rec.port) < 0)
                 continue;
-            f->timer->start();
+            f->timer->start(m_options.recursorTimeoutMs);
             return;
         }
         finish(f, servFail(f->query));
+    }
+
+    /// TCP: a fresh connection to `rec`, the framed query written once it connects. The timeout
+    /// covers connecting and the exchange. A refused, reset or closed connection (even one that
+    /// fails inside connectToHost) only rearms the timer to fire at once, so the next recursor is
+    /// tried from the event loop and never re-entrantly.
+    void connectUpstream(Forward *f, const Recursor &rec)
+    {
+        auto *s = new QTcpSocket(this);
+        s->setReadBufferSize(kMaxFrame);
+        f->upstream = s;
+        f->upstreamBuffer.clear();
+        f->timer->start(m_options.recursorTimeoutMs);
+        const auto failed = [f] { f->timer->start(0); };
+        connect(s, &QTcpSocket::connected, this, [f, s] { s->write(frame(f->query)); });
+        connect(s, &QTcpSocket::readyRead, this, [this, f] { onUpstreamTcpReadyRead(f); });
+        connect(s, &QTcpSocket::errorOccurred, this, failed);
+        connect(s, &QTcpSocket::disconnected, this, failed);
+        s->connectToHost(rec.address, rec.port);
+    }
+
+    void onUpstreamTcpReadyRead(Forward *f)
+    {
+        // Never more than one frame buffered: the socket's own buffer is capped too.
+        f->upstreamBuffer.append(f->upstream->read(kMaxFrame - f->upstreamBuffer.size()));
+        if (f->upstreamBuffer.size() < 2)
+            return;
+        const int len = (quint8(f->upstreamBuffer[0]) << 8) | quint8(f->upstreamBuffer[1]);
+        if (f->upstreamBuffer.size() < 2 + len)
+            return;
+        const QByteArray reply = f->upstreamBuffer.mid(2, len);
+        // On its own connection a reply must still be the answer to our question.
+        if (!isReplyTo(f, reply)) {
+            tryNext(f);
+            return;
+        }
+        acceptOrTryNext(f, reply);
     }
 
     void onUpstreamReadyRead(Forward *f)
@@ -224,34 +282,69 @@ public:
             const QNetworkDatagram dg = f->socket->receiveDatagram(65535);
             const QByteArray reply = dg.data();
             const int current = f->next - 1;
-            if (current < 0 || reply.size() < 12)
+            if (current < 0 || !isReplyTo(f, reply))
                 continue;
             const Recursor &rec = m_options.recursors[current];
-            const quint16 id = quint16((quint8(reply[0]) << 8) | quint8(reply[1]));
-            // Only the recursor we asked, answering our question (a spoofed or stale datagram is ignored).
+            // Only the recursor we asked (a spoofed or stale datagram is ignored).
             if (!dg.senderAddress().isEqual(rec.address, QHostAddress::TolerantConversion) ||
-                dg.senderPort() != rec.port || id != f->id || !(quint8(reply[2]) & 0x80))
+                dg.senderPort() != rec.port)
                 continue;
-            const int rcode = quint8(reply[3]) & 0x0F;
-            const bool truncated = quint8(reply[2]) & 0x02;
-            if (rcode == int(dns::Rcode::NoError) || rcode == int(dns::Rcode::NxDomain) || truncated) {
-                finish(f, reply);
-                return;
-            }
-            f->timer->stop();
-            tryNext(f);
+            acceptOrTryNext(f, reply);
             return;
         }
+    }
+
+    static bool isReplyTo(const Forward *f, const QByteArray &reply)
+    {
+        if (reply.size() < 12)
+            return false;
+        const quint16 id = quint16((quint8(reply[0]) << 8) | quint8(reply[1]));
+        return id == f->id && (quint8(reply[2]) & 0x80);
+    }
+
+    /// NOERROR, NXDOMAIN or a truncated reply is relayed as it came (a truncated UDP reply tells
+    /// the client to retry over TCP); any other rcode moves on to the next recursor (reference §12).
+    void acceptOrTryNext(Forward *f, const QByteArray &reply)
+    {
+        const int rcode = quint8(reply[3]) & 0x0F;
+        const bool truncated = quint8(reply[2]) & 0x02;
+        if (rcode == int(dns::Rcode::NoError) || rcode == int(dns::Rcode::NxDomain) || truncated)
+            finish(f, reply);
+        else
+            tryNext(f);
     }
 
     void finish(Forward *f, const QByteArray &reply)
     {
         deliver(reply, f->client, f->clientPort, f->tcp);
+        discard(f);
+    }
+
+    /// Forgets `f` without answering. Sockets are cut off from our slots before deleteLater, so
+    /// nothing that arrives before their deletion can reach the freed Forward.
+    void discard(Forward *f)
+    {
         m_forwards.remove(f);
         f->timer->stop();
-        f->socket->deleteLater();
+        f->timer->disconnect(this);
         f->timer->deleteLater();
+        dropUpstream(f);
+        if (f->socket) {
+            f->socket->disconnect(this);
+            f->socket->close();
+            f->socket->deleteLater();
+        }
         delete f;
+    }
+
+    void dropUpstream(Forward *f)
+    {
+        if (!f->upstream)
+            return;
+        f->upstream->disconnect(this);
+        f->upstream->abort();
+        f->upstream->deleteLater();
+        f->upstream = nullptr;
     }
 
     void deliver(const QByteArray &reply, const QHostAddress &client, quint16 clientPort, QTcpSocket *tcp)

@@ -1,17 +1,23 @@
 #pragma once
 // DNS server on UDP and TCP (same port), a thin socket adapter around a handler that turns query
 // bytes into reply bytes (dns/resolver); the shape of Consul's agent/dns/server.go ServeDNS.
-// It also forwards queries the handler does not own to the recursors, asynchronously: one
-// ephemeral UDP socket per forwarded query (so upstream IDs can never collide), a timeout per
-// recursor, the next recursor on timeout or on an rcode other than NOERROR/NXDOMAIN, and SERVFAIL
-// (RA=1) when none answers (reference §12). Replies are matched on source address and query ID.
+//
+// It also forwards queries the handler does not own to the recursors, asynchronously and over the
+// transport the client used, as Consul does (reference §12): a UDP query goes upstream in one
+// ephemeral UDP socket per forwarded query (so upstream IDs can never collide), replies matched on
+// source address and query ID; a TCP query goes upstream over TCP, one QTcpSocket per recursor
+// tried, RFC 1035 §4.2.2 framing, one reply frame of at most 2 + 65535 octets read. Either way: a
+// timeout per recursor (connecting included), the next recursor on timeout, on a refused or
+// closed connection or on an rcode other than NOERROR/NXDOMAIN, and SERVFAIL (RA=1) when none
+// answers. A truncated UDP reply is relayed as it is: the client retries over TCP itself. A TCP
+// client that disconnects cancels its pending forwards.
 //
 // TCP: RFC 1035 §4.2.2 two-octet length framing, several queries per connection answered in
 // order of completion, at most kMaxTcpBuffer octets buffered per connection, an idle timeout, and
 // a cap on connections. Nothing here blocks the event loop.
 //
-// Event-loop thread only; owned by the agent. Not done: TCP to the recursors (forwarded TCP queries
-// go to the recursors over UDP), recursor_strategy "random".
+// Event-loop thread only; owned by the agent. Not done: recursor_strategy "random", reusing TCP
+// connections to a recursor (RFC 7766 pipelining).
 
 #include "net/dns_message.h"
 
