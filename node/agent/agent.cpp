@@ -2,6 +2,7 @@
 
 #include "agent/local_state.h"
 #include "api/http_api.h"
+#include "api/raft_operator.h"
 #include "api/viewer_stream.h"
 #include "core/state/fsm.h"
 #include "core/state/state_store.h"
@@ -20,6 +21,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QHash>
 #include <QHostAddress>
 #include <QLoggingCategory>
 #include <QPointer>
@@ -38,6 +40,110 @@ QString buildString()
 {
     return QStringLiteral(CONCLAVE_VERSION);
 }
+
+// /v1/operator/raft/* over this server's log.
+class AgentRaftOperator : public api::RaftOperator {
+public:
+    AgentRaftOperator(server::RaftNode *raft, server::ServerDiscovery *discovery, const state::StateStore &store,
+                      QString selfId, QString selfAddress, QString selfNode)
+        : m_raft(raft), m_discovery(discovery), m_store(store), m_selfId(std::move(selfId)),
+          m_selfAddress(std::move(selfAddress)), m_selfNode(std::move(selfNode))
+    {
+    }
+
+    QList<api::RaftServerInfo> raftServers() const override
+    {
+        if (!m_raft)  // the single-voter log: this server alone
+            return {api::RaftServerInfo{m_selfId, m_selfNode, m_selfAddress, true, true, 0}};
+        QHash<QString, QString> names;
+        const auto nodes = m_store.nodes();
+        for (const model::Node &n : nodes.value)
+            names.insert(n.id, n.node);
+        QList<api::RaftServerInfo> out;
+        auto add = [&](const QString &id, bool voter) {
+            api::RaftServerInfo s;
+            s.id = id;
+            s.node = names.value(id, QStringLiteral("(unknown)"));
+            s.address = m_raft->addressOf(id);
+            s.leader = id == m_raft->leaderId();
+            s.voter = voter;
+            s.lastIndex = m_raft->isLeader() ? m_raft->matchIndex(id) : (id == m_selfId ? m_raft->appliedIndex() : 0);
+            out.append(s);
+        };
+        QStringList voters = m_raft->voterIds();
+        QStringList learners = m_raft->learnerIds();
+        voters.sort();
+        learners.sort();
+        for (const QString &id : voters)
+            add(id, true);
+        for (const QString &id : learners)
+            add(id, false);
+        return out;
+    }
+
+    quint64 raftConfigurationIndex() const override { return m_raft ? m_raft->membershipIndex() : 1; }
+
+    void removeRaftPeer(const QString &id, const QString &address, Done done) override
+    {
+        auto answer = [done](const QString &text) {
+            QMetaObject::invokeMethod(qApp, [done, text] { done(text); }, Qt::QueuedConnection);
+        };
+        if (!m_raft) {
+            answer(QStringLiteral("this server is the only one; there is no peer to remove"));
+            return;
+        }
+        QString target = id;
+        const QStringList members = m_raft->voterIds() + m_raft->learnerIds();
+        if (target.isEmpty()) {
+            for (const QString &m : members)
+                if (m_raft->addressOf(m) == address)
+                    target = m;
+            if (target.isEmpty()) {
+                answer(QStringLiteral("address \"%1\" was not found in the Raft configuration").arg(address));
+                return;
+            }
+        } else if (!members.contains(target)) {
+            answer(QStringLiteral("id \"%1\" was not found in the Raft configuration").arg(target));
+            return;
+        }
+        if (!m_raft->isLeader()) {
+            answer(QStringLiteral("this server is not the leader (%1); send the request to the leader")
+                       .arg(m_raft->leaderAddress().isEmpty() ? QStringLiteral("none known") : m_raft->leaderAddress()));
+            return;
+        }
+        if (m_discovery)
+            m_discovery->forget(target);  // or the leader would add it back while it still answers
+        m_raft->changeMembership(raft::ConfChange{raft::ConfChangeType::Remove, raft::NodeId{target}, {}},
+                                 [done](const server::ProposeResult &r) {
+                                     done(r.error == server::LogError::None ? QString() : r.errorText);
+                                 });
+    }
+
+    void transferLeadership(const QString &id, Done done) override
+    {
+        if (!m_raft || !m_raft->isLeader()) {
+            QMetaObject::invokeMethod(qApp, [done] { done(QStringLiteral("this server is not the leader")); },
+                                      Qt::QueuedConnection);
+            return;
+        }
+        if (!id.isEmpty() && (!m_raft->voterIds().contains(id) || id == m_selfId)) {
+            QMetaObject::invokeMethod(
+                qApp, [done, id] { done(QStringLiteral("cannot transfer leadership to \"%1\": not another voter").arg(id)); },
+                Qt::QueuedConnection);
+            return;
+        }
+        server::RaftNode *raft = m_raft;
+        raft->transferLeadership([raft, done] {
+            done(raft->isLeader() ? QStringLiteral("leadership did not move within an election timeout") : QString());
+        });
+    }
+
+private:
+    server::RaftNode *m_raft;
+    server::ServerDiscovery *m_discovery;
+    const state::StateStore &m_store;
+    QString m_selfId, m_selfAddress, m_selfNode;
+};
 
 }  // namespace
 
@@ -260,6 +366,10 @@ bool Agent::start(QString *error)
     ctx.config.kvMaxValueSize = m_config.kvMaxValueSize;
     ctx.store = m_store.get();
     ctx.log = m_log;
+    m_raftOperator = std::make_unique<AgentRaftOperator>(
+        m_raft.get(), m_discovery.get(), *m_store, m_nodeId,
+        QStringLiteral("%1:%2").arg(m_config.advertiseAddr).arg(m_config.serverPort), m_config.nodeName);
+    ctx.raft = m_raftOperator.get();
     ctx.agent = m_local.get();
     ctx.random = [](quint64 bound) { return bound ? QRandomGenerator::global()->bounded(bound) : 0; };
     m_api = std::make_unique<api::HttpApi>(ctx);

@@ -34,6 +34,7 @@ class Resolver;
 }
 namespace conclave::api {
 class HttpApi;
+class RaftOperator;
 class ViewerStream;
 }
 
@@ -87,6 +88,7 @@ private:
     std::unique_ptr<server::ServerDiscovery> m_discovery;
     server::ReplicatedLog *m_log = nullptr;  // m_single or m_raft
     std::unique_ptr<LocalState> m_local;
+    std::unique_ptr<api::RaftOperator> m_raftOperator;
     std::unique_ptr<api::HttpApi> m_api;
     std::unique_ptr<net::HttpServer> m_http;
     std::unique_ptr<api::ViewerStream> m_stream;  // after m_http: goes first, with the sockets it took

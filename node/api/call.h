@@ -75,6 +75,9 @@ using CallPtr = std::shared_ptr<Call>;
 
 // Endpoint handlers (one file per group), called by the route table in routes.cpp.
 void kvEndpoint(const CallPtr &c);
+void operatorRaftConfiguration(const CallPtr &c);
+void operatorRaftPeer(const CallPtr &c);
+void operatorRaftTransferLeader(const CallPtr &c);
 void catalogRegister(const CallPtr &c);
 void catalogDeregister(const CallPtr &c);
 void catalogDatacenters(const CallPtr &c);

@@ -4,6 +4,7 @@
 // blocking queries. Event-loop thread only; handlers never block.
 
 #include "api/agent_delegate.h"
+#include "api/raft_operator.h"
 #include "api/query_options.h"
 #include "core/state/state_store.h"
 #include "net/http_server.h"
@@ -28,6 +29,7 @@ struct ApiContext {
     state::StateStore *store = nullptr;
     server::ReplicatedLog *log = nullptr;
     AgentDelegate *agent = nullptr;
+    RaftOperator *raft = nullptr;  // null on agents without a Raft log
     std::function<quint64(quint64 bound)> random;  // uniform in [0, bound); jitter for blocking waits
 };
 

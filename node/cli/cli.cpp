@@ -17,6 +17,7 @@ const char kUsage[] =
     "    catalog    Interact with the catalog\n"
     "    kv         Interact with the key-value store\n"
     "    members    Lists the members of a Conclave cluster\n"
+    "    operator   Provides cluster-level tools (raft list-peers, remove-peer)\n"
     "    services   Interact with services\n"
     "    version    Prints the Conclave version\n"
     "\n"
@@ -92,6 +93,8 @@ int runCli(const QStringList &args, const CliIo &io)
         return runCatalog(rest, io);
     if (verb == u"members")
         return runMembers(rest, io);
+    if (verb == u"operator")
+        return runOperator(rest, io);
     if (verb == u"services")
         return runServices(rest, io);
     if (verb == u"version" || verb == u"-version" || verb == u"--version" || verb == u"-v")

@@ -30,6 +30,7 @@ int runCli(const QStringList &args, const CliIo &io);
 int runKv(const QStringList &args, const CliIo &io);
 int runCatalog(const QStringList &args, const CliIo &io);
 int runMembers(const QStringList &args, const CliIo &io);
+int runOperator(const QStringList &args, const CliIo &io);
 int runServices(const QStringList &args, const CliIo &io);
 int runVersion(const QStringList &args, const CliIo &io);
 

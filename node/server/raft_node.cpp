@@ -213,6 +213,7 @@ void RaftNode::startCore(const raft::InitialState &init, bool fresh)
 {
     m_appliedIndex = init.applied.value;
     m_savedHardState = init.hardState;
+    m_membershipIndex = std::max<quint64>(1, init.snapshot.index.value);
 
     raft::Config rc;
     rc.id = raft::NodeId{m_config.nodeId};
@@ -558,6 +559,7 @@ void RaftNode::onConfChangeApplied(const raft::Entry &e)
     const std::optional<raft::ConfChange> change = raft::ConfChange::decode(e.data);
     if (!change)
         return;
+    m_membershipIndex = e.index.value;
     if (change->type == raft::ConfChangeType::Remove) {
         if (change->node.value != m_config.nodeId)
             m_transport.removePeer(change->node.value);

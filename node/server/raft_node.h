@@ -117,6 +117,10 @@ public:
     quint64 lastSnapshotIndex() const { return m_lastSnapshot.meta.index.value; }
     /// Voter ids of the current membership.
     QStringList voterIds() const;
+    /// "ip:port" of server `id` ("" if unknown).
+    QString addressOf(const QString &id) const;
+    /// Index of the newest membership change applied here (1 for the initial membership).
+    quint64 membershipIndex() const { return m_membershipIndex; }
 
 signals:
     void leaderChanged(const QString &leaderId);
@@ -180,7 +184,6 @@ private:
     void fail(const QString &text);
     void failAll(LogError error, const QString &text);
     void deferError(Done done, LogError error, const QString &text);
-    QString addressOf(const QString &id) const;
     qint64 now() const { return m_clock.elapsed(); }
 
     StateMachine &m_stateMachine;
@@ -197,7 +200,8 @@ private:
     QString m_failure;
     QString m_dataDir;
     std::vector<Held> m_held;  // proposals made while waiting to bootstrap
-    bool m_promoting = false;  // a Promote we proposed is not answered yet
+    bool m_promoting = false;
+    quint64 m_membershipIndex = 1;  // a Promote we proposed is not answered yet
 
     // The Ready being persisted; persistence is done when every sequence number below caught up.
     std::optional<raft::Ready> m_ready;
