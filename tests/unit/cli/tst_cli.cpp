@@ -6,6 +6,7 @@
 #include "cli/http_client.h"
 #include "cli/kv_command.h"
 #include "cli/members_command.h"
+#include "cli/operator_command.h"
 #include "cli/output.h"
 #include "cli/version_command.h"
 
@@ -149,6 +150,7 @@ private slots:
     void kvListFormats();
     void kvExportUsesTabs();
     void membersTable();
+    void raftPeersTable();
     void catalogNodesTable();
     void catalogServicesTable();
     void columnsAlign();
@@ -323,6 +325,25 @@ void TestCli::membersTable()
                  "server-1  10.0.0.1:8301   alive   server  0.1.0  2         dc1  default    <all>\n"
                  "v6        [::1]:8301      left    client         3         dc2  default\n"
                  "web-1     10.0.0.12:8301  failed  client  0.1.0  2         dc1  default\n"));
+}
+
+void TestCli::raftPeersTable()
+{
+    // The body Consul's /v1/operator/raft/configuration gives (a leader, a follower, a non-voter).
+    bool ok = false;
+    const QString table = formatRaftPeers(R"json({"Index":7,"Servers":[
+      {"ID":"aaaa-1","Node":"s1","Address":"10.0.0.1:8300","Leader":true,"ProtocolVersion":"3","Voter":true,"LastIndex":9},
+      {"ID":"bbbb-2","Node":"(unknown)","Address":"10.0.0.2:8300","Leader":false,"ProtocolVersion":"3","Voter":true},
+      {"ID":"cccc-3","Node":"s3","Address":"10.0.0.3:8300","Leader":false,"ProtocolVersion":"3","Voter":false}]})json", &ok);
+    QVERIFY(ok);
+    QCOMPARE(table, QStringLiteral("Node       ID      Address        State      Voter  RaftProtocol\n"
+                                   "s1         aaaa-1  10.0.0.1:8300  leader     true   3\n"
+                                   "(unknown)  bbbb-2  10.0.0.2:8300  follower   true   3\n"
+                                   "s3         cccc-3  10.0.0.3:8300  non-voter  false  3\n"));
+    formatRaftPeers("[]", &ok);
+    QVERIFY(!ok);
+    formatRaftPeers("not json", &ok);
+    QVERIFY(!ok);
 }
 
 void TestCli::catalogNodesTable()
