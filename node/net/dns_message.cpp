@@ -1,8 +1,10 @@
 #include "net/dns_message.h"
 
-#include <QHash>
+#include <QVarLengthArray>
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace conclave::net::dns {
 
@@ -16,6 +18,32 @@ constexpr int kMaxPointerOffset = 0x3FFF;
 bool isKnownClass(quint16 c)
 {
     return c == rrclass::IN || c == rrclass::CH || c == rrclass::HS || c == rrclass::NONE || c == rrclass::ANY;
+}
+
+// Presentation form of a name of at most kMaxName wire octets: each octet at most 4 characters
+// ("\DDD") and one dot per label.
+constexpr int kMaxNameText = 4 * kMaxName + kMaxName;
+
+// Appends one label in presentation form and its dot: '.' and '\' escaped, octets outside
+// printable ASCII as "\DDD" (zone-file form).
+char *appendLabelText(char *out, const char *label, int len)
+{
+    for (int i = 0; i < len; ++i) {
+        const quint8 c = quint8(label[i]);
+        if (c == '.' || c == '\\') {
+            *out++ = '\\';
+            *out++ = char(c);
+        } else if (c <= 0x20 || c >= 0x7F) {
+            *out++ = '\\';
+            *out++ = char('0' + c / 100);
+            *out++ = char('0' + c / 10 % 10);
+            *out++ = char('0' + c % 10);
+        } else {
+            *out++ = char(c);
+        }
+    }
+    *out++ = '.';
+    return out;
 }
 
 // ---------------------------------------------------------------- reading
@@ -73,7 +101,8 @@ public:
     // it, which rules out loops and forward references without a hop counter.
     QString name()
     {
-        QList<QByteArray> labels;
+        char text[kMaxNameText];
+        char *out = text;
         int wireLength = 1;  // the root octet
         int p = m_pos;
         int limit = m_pos;   // pointers must go below this
@@ -119,10 +148,12 @@ public:
                 fail(DecodeError::NameTooLong);
                 return {};
             }
-            labels.append(m_data.mid(p + 1, len));
+            out = appendLabelText(out, m_data.constData() + p + 1, len);
             p += 1 + len;
         }
-        return labelsToName(labels);
+        if (out == text)
+            return QStringLiteral(".");
+        return QString::fromLatin1(text, out - text);
     }
 
 private:
@@ -215,6 +246,67 @@ bool readRecord(Reader &r, ResourceRecord &rr, std::optional<Edns> *edns, bool *
 
 // ---------------------------------------------------------------- writing
 
+// A presentation name in wire form (RFC 1035 §3.1), built without allocating: the same labels
+// nameLabels() gives (escapes undone, empty labels skipped, non-Latin-1 characters as '?').
+// `valid` is false when a label exceeds 63 octets or the name 255; such a name is written as the root.
+struct WireName {
+    char bytes[kMaxName + 1];
+    int size = 0;  // octets in bytes, without the root octet
+    int starts[kMaxName / 2 + 1];  // offset of each label's length octet
+    int count = 0;
+    bool valid = true;
+
+    explicit WireName(const QString &text)
+    {
+        const QChar *p = text.constData();
+        const int n = int(text.size());
+        int labelStart = -1;  // offset of the open label's length octet, -1 = none open
+        auto latin1 = [p](int i) { return p[i].unicode() > 0xFF ? '?' : char(p[i].unicode()); };
+        auto put = [&](char c) {
+            if (labelStart < 0) {
+                if (size + 1 > kMaxName || count > kMaxName / 2) {
+                    valid = false;
+                    return;
+                }
+                labelStart = size;
+                starts[count++] = size;
+                bytes[size++] = 0;
+            }
+            if (size + 1 > kMaxName || size - labelStart > kMaxLabel) {
+                valid = false;
+                return;
+            }
+            bytes[size++] = c;
+        };
+        auto isDigit = [&](int i) { return latin1(i) >= '0' && latin1(i) <= '9'; };
+        for (int i = 0; i < n && valid; ++i) {
+            const char c = latin1(i);
+            if (c == '\\' && i + 1 < n) {
+                if (i + 3 < n && isDigit(i + 1) && isDigit(i + 2) && isDigit(i + 3)) {
+                    put(char((latin1(i + 1) - '0') * 100 + (latin1(i + 2) - '0') * 10 + (latin1(i + 3) - '0')));
+                    i += 3;
+                } else {
+                    put(latin1(++i));
+                }
+            } else if (c == '.') {
+                if (labelStart >= 0)
+                    bytes[labelStart] = char(size - labelStart - 1);
+                labelStart = -1;
+            } else {
+                put(c);
+            }
+        }
+        if (valid && labelStart >= 0)
+            bytes[labelStart] = char(size - labelStart - 1);
+        // 255 octets on the wire, counting the root octet.
+        if (!valid || size + 1 > kMaxName) {
+            valid = false;
+            size = 0;
+            count = 0;
+        }
+    }
+};
+
 class Writer {
 public:
     explicit Writer(bool compress) : m_compress(compress) { m_out.reserve(512); }
@@ -223,13 +315,13 @@ public:
     void u8(quint8 v) { m_out.append(char(v)); }
     void u16(quint16 v)
     {
-        m_out.append(char(v >> 8));
-        m_out.append(char(v & 0xFF));
+        const char b[2] = {char(v >> 8), char(v & 0xFF)};
+        m_out.append(b, 2);
     }
     void u32(quint32 v)
     {
-        u16(quint16(v >> 16));
-        u16(quint16(v & 0xFFFF));
+        const char b[4] = {char(v >> 24), char((v >> 16) & 0xFF), char((v >> 8) & 0xFF), char(v & 0xFF)};
+        m_out.append(b, 4);
     }
     void patch16(int at, quint16 v)
     {
@@ -237,39 +329,54 @@ public:
         m_out[at + 1] = char(v & 0xFF);
     }
 
-    // Compression matches suffixes case-sensitively, so a pointer never changes a name's case.
+    // Compression (RFC 1035 §4.1.4): every suffix written so far is a node of a trie keyed by
+    // (suffix to its right, label), so a name finds its longest earlier suffix without building
+    // keys. Suffixes match case-sensitively, so a pointer never changes a name's case. A suffix
+    // written beyond offset 0x3FFF stays in the trie but cannot be pointed to.
     void name(const QString &text, bool mayCompress)
     {
-        QList<QByteArray> labels = nameLabels(text);
-        int wire = 1;
-        for (const QByteArray &l : labels) {
-            wire += 1 + int(l.size());
-            if (l.isEmpty() || l.size() > kMaxLabel)
-                wire = kMaxName + 1;
+        const WireName wire(text);
+        if (!m_compress || wire.count == 0) {
+            m_out.append(wire.bytes, wire.size);
+            u8(0);
+            return;
         }
-        if (wire > kMaxName)
-            labels.clear();
-        for (int i = 0; i < labels.size(); ++i) {
-            QByteArray key;
-            if (m_compress) {
-                for (int j = i; j < labels.size(); ++j) {
-                    key.append(char(labels[j].size()));
-                    key.append(labels[j]);
+        // From the root leftwards: the suffixes already known, path[i] = node of labels i..count-1.
+        int path[kMaxName / 2 + 1];
+        int known = wire.count;  // labels known..count-1 have a node
+        int parent = -1;
+        for (int i = wire.count - 1; i >= 0; --i) {
+            const int node = findNode(parent, wire.bytes + wire.starts[i]);
+            if (node < 0)
+                break;
+            path[i] = node;
+            parent = node;
+            known = i;
+        }
+        // The longest known suffix that a pointer can reach.
+        int pointTo = wire.count;
+        if (mayCompress) {
+            for (int i = known; i < wire.count; ++i) {
+                if (m_nodes[path[i]].offset <= kMaxPointerOffset) {
+                    pointTo = i;
+                    break;
                 }
-                if (mayCompress) {
-                    const auto it = m_offsets.constFind(key);
-                    if (it != m_offsets.cend()) {
-                        u16(quint16(0xC000 | it.value()));
-                        return;
-                    }
-                }
-                if (m_out.size() <= kMaxPointerOffset && !m_offsets.contains(key))
-                    m_offsets.insert(key, int(m_out.size()));
             }
-            u8(quint8(labels[i].size()));
-            m_out.append(labels[i]);
         }
-        u8(0);
+        int written[kMaxName / 2 + 1];
+        for (int i = 0; i < pointTo; ++i) {
+            written[i] = int(m_out.size());
+            const char *label = wire.bytes + wire.starts[i];
+            m_out.append(label, 1 + quint8(label[0]));
+        }
+        if (pointTo < wire.count)
+            u16(quint16(0xC000 | m_nodes[path[pointTo]].offset));
+        else
+            u8(0);
+        // The new suffixes, right to left so that each knows the node to its right.
+        parent = known < wire.count ? path[known] : -1;
+        for (int i = known - 1; i >= 0; --i)
+            parent = addNode(parent, written[i]);
     }
 
     void record(const ResourceRecord &rr)
@@ -308,9 +415,9 @@ public:
             break;
         case type::TXT:
             for (const QByteArray &s : rr.txt) {
-                const QByteArray part = s.left(255);
-                u8(quint8(part.size()));
-                m_out.append(part);
+                const int n = int(std::min<qsizetype>(s.size(), 255));
+                u8(quint8(n));
+                m_out.append(s.constData(), n);
             }
             break;
         default:
@@ -321,9 +428,68 @@ public:
     }
 
 private:
+    // One suffix: its first label is at `offset` in m_out (length octet), the rest is `parent`.
+    struct Node {
+        int parent;
+        int offset;
+    };
+
+    static quint32 hashOf(int parent, const char *label)
+    {
+        quint32 h = 2166136261u ^ quint32(parent + 1);
+        for (int i = 0; i <= quint8(label[0]); ++i)
+            h = (h ^ quint8(label[i])) * 16777619u;
+        return h;
+    }
+
+    int findNode(int parent, const char *label) const
+    {
+        if (m_slots.isEmpty())
+            return -1;
+        const int len = 1 + quint8(label[0]);
+        const quint32 mask = quint32(m_slots.size() - 1);
+        for (quint32 s = hashOf(parent, label) & mask;; s = (s + 1) & mask) {
+            const int node = m_slots[s];
+            if (node < 0)
+                return -1;
+            const Node &n = m_nodes[node];
+            if (n.parent == parent && std::memcmp(m_out.constData() + n.offset, label, size_t(len)) == 0)
+                return node;
+        }
+    }
+
+    int addNode(int parent, int offset)
+    {
+        if ((m_nodes.size() + 1) * 2 > m_slots.size())
+            rehash(std::max<qsizetype>(64, m_slots.size() * 2));
+        const int node = int(m_nodes.size());
+        m_nodes.append(Node{parent, offset});
+        insertSlot(node);
+        return node;
+    }
+
+    void insertSlot(int node)
+    {
+        const Node &n = m_nodes[node];
+        const quint32 mask = quint32(m_slots.size() - 1);
+        quint32 s = hashOf(n.parent, m_out.constData() + n.offset) & mask;
+        while (m_slots[s] >= 0)
+            s = (s + 1) & mask;
+        m_slots[s] = node;
+    }
+
+    void rehash(qsizetype size)
+    {
+        m_slots.resize(size);
+        std::fill(m_slots.begin(), m_slots.end(), -1);
+        for (int i = 0; i < int(m_nodes.size()); ++i)
+            insertSlot(i);
+    }
+
     QByteArray m_out;
     bool m_compress;
-    QHash<QByteArray, int> m_offsets;  // wire form of a name suffix → its offset
+    QVarLengthArray<Node, 32> m_nodes;
+    QVarLengthArray<int, 64> m_slots;  // open addressing, -1 = empty; a power of two in size
 };
 
 }  // namespace
@@ -374,23 +540,14 @@ QString labelsToName(const QList<QByteArray> &labels)
 {
     if (labels.isEmpty())
         return QStringLiteral(".");
-    QByteArray out;
-    for (const QByteArray &l : labels) {
-        for (const char ch : l) {
-            const quint8 c = quint8(ch);
-            if (c == '.' || c == '\\') {
-                out.append('\\');
-                out.append(ch);
-            } else if (c <= 0x20 || c >= 0x7F) {
-                out.append('\\');
-                out.append(QByteArray::number(c).rightJustified(3, '0'));
-            } else {
-                out.append(ch);
-            }
-        }
-        out.append('.');
-    }
-    return QString::fromLatin1(out);
+    qsizetype room = 0;
+    for (const QByteArray &l : labels)
+        room += 4 * l.size() + 1;
+    QByteArray out(room, Qt::Uninitialized);
+    char *end = out.data();
+    for (const QByteArray &l : labels)
+        end = appendLabelText(end, l.constData(), int(l.size()));
+    return QString::fromLatin1(out.constData(), end - out.constData());
 }
 
 DecodeResult decode(const QByteArray &packet)

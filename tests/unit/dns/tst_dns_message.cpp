@@ -54,6 +54,9 @@ private slots:
     void roundTripsEveryRecordType();
     void compressionShrinksRepeatedNames();
     void srvTargetIsNeverCompressed();
+    void compressionReusesLongestSuffixCaseSensitively();
+    void pointersOnlyReachFirst16K();
+    void unencodableNamesBecomeTheRoot();
     void escapesOddLabels();
     void hostilePackets_data();
     void hostilePackets();
@@ -223,6 +226,78 @@ void TestDnsMessage::srvTargetIsNeverCompressed()
     const QByteArray wire = encode(m);
     // RFC 2782: the target is written in full even though the same name sits at offset 12.
     QVERIFY(wire.endsWith(hex("0001 0001 0050 066e6f64652d61 046e6f6465 03646331 06636f6e73756c 00")));
+}
+
+void TestDnsMessage::compressionReusesLongestSuffixCaseSensitively()
+{
+    Message m;
+    m.questions = {Question{QStringLiteral("a.b.consul."), type::A, rrclass::IN}};
+    auto cname = [](const char *name, const char *target) {
+        ResourceRecord r;
+        r.name = QString::fromLatin1(name);
+        r.type = type::CNAME;
+        r.target = QString::fromLatin1(target);
+        return r;
+    };
+    m.answers = {cname("c.b.consul.", "a.B.consul."), cname("x\\.y.b.consul.", "x\\.y.b.consul.")};
+    const QByteArray expected = hex(
+        "0000 0000 0001 0002 0000 0000"
+        " 0161 0162 06636f6e73756c 00 0001 0001"  // a.b.consul. at 12, b.consul. at 14, consul. at 16
+        " 0163 c00e 0005 0001 00000000 0006"      // c + → b.consul.
+        " 0161 0142 c010"                          // a.B + → consul.: "B" is not "b"
+        " 03782e79 c00e 0005 0001 00000000 0002"   // the escaped dot stays inside its label
+        " c030");                                  // the whole owner name, just written at 48
+    QCOMPARE(encode(m).toHex(' '), expected.toHex(' '));
+    const DecodeResult back = decode(encode(m));
+    QVERIFY(back.message);
+    QCOMPARE(*back.message, m);
+}
+
+void TestDnsMessage::pointersOnlyReachFirst16K()
+{
+    // Enough TXT records to push later names past offset 0x3FFF, where no pointer can reach.
+    Message m;
+    m.questions = {Question{QStringLiteral("early.consul."), type::TXT, rrclass::IN}};
+    ResourceRecord filler;
+    filler.name = QStringLiteral("early.consul.");
+    filler.type = type::TXT;
+    filler.txt = {QByteArray(255, 'x')};
+    for (int i = 0; i < 70; ++i)
+        m.answers.append(filler);
+    ResourceRecord late = filler;
+    late.name = QStringLiteral("late.consul.");
+    late.txt = {QByteArray("y")};
+    m.answers.append(late);
+    m.answers.append(late);
+    m.answers.append(filler);
+    const QByteArray wire = encode(m);
+    QVERIFY(wire.size() > 0x3FFF);
+    const DecodeResult back = decode(wire);
+    QVERIFY(back.message);
+    QCOMPARE(*back.message, m);
+    // "late" sits beyond 0x3FFF both times: written out in full, its "consul." still a pointer;
+    // the last record's owner points back to the question.
+    const QByteArray lateWire = hex("046c617465 c012 0010 0001 00000000 0002 0179");
+    QCOMPARE(wire.count(lateWire), 2);
+    QVERIFY(wire.endsWith(hex("c00c 0010 0001 00000000 0100") + QByteArray(1, char(255)) + QByteArray(255, 'x')));
+}
+
+void TestDnsMessage::unencodableNamesBecomeTheRoot()
+{
+    for (const QString &name : {QString(64, QLatin1Char('a')) + QLatin1Char('.'),
+                                (QString(63, QLatin1Char('b')) + QLatin1Char('.')).repeated(4)}) {
+        Message m;
+        m.questions = {Question{name, type::A, rrclass::IN}};
+        for (const bool compress : {true, false})
+            QCOMPARE(encode(m, compress), hex("0000 0000 0001 0000 0000 0000 00 0001 0001"));
+    }
+    // 3 × 64 + 62 + 1 = 255 octets on the wire: the longest name there is.
+    const QString longest = (QString(63, QLatin1Char('c')) + QLatin1Char('.')).repeated(3) + QString(61, QLatin1Char('d')) + QLatin1Char('.');
+    Message m;
+    m.questions = {Question{longest, type::A, rrclass::IN}};
+    const DecodeResult back = decode(encode(m));
+    QVERIFY(back.message);
+    QCOMPARE(back.message->questions.first().name, longest);
 }
 
 void TestDnsMessage::escapesOddLabels()
