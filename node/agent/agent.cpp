@@ -596,6 +596,16 @@ QJsonObject Agent::selfJson() const
     };
 }
 
+void Agent::prepareShutdown(std::function<void()> done)
+{
+    if (m_raft && m_raft->isLeader() && m_raft->voterIds().size() > 1) {
+        qCInfo(lcAgent).noquote() << "transferring leadership before shutting down";
+        m_raft->transferLeadership(std::move(done));
+        return;
+    }
+    done();
+}
+
 void Agent::shutdown()
 {
     if (m_http) {

@@ -11,6 +11,7 @@
 #include <QLockFile>
 #include <QObject>
 #include <QTemporaryDir>
+#include <functional>
 #include <memory>
 
 namespace conclave::state {
@@ -53,6 +54,10 @@ public:
     bool start(QString *error);
     /// Stops listening and flushes the log. Idempotent.
     void shutdown();
+    /// Before a graceful shutdown: a Raft leader hands leadership to its most caught-up voter
+    /// (bounded by an election timeout) so the cluster need not wait for an election; `done`
+    /// runs afterwards, at once on any other agent.
+    void prepareShutdown(std::function<void()> done);
 
     const AgentConfig &config() const { return m_config; }
     quint16 httpPort() const;

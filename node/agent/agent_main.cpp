@@ -82,6 +82,7 @@ int runAgent(QCoreApplication &app, const QStringList &args)
     }
 
     int exitCode = 0;
+    bool shuttingDown = false;
     QSocketNotifier notifier(g_signalFd[0], QSocketNotifier::Read);
     QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&]() {
         char c = 0;
@@ -95,8 +96,13 @@ int runAgent(QCoreApplication &app, const QStringList &args)
             return;
         }
         fprintf(stderr, "==> Caught signal: %s\n", c == SIGINT ? "interrupt" : "terminated");
+        if (shuttingDown) {
+            app.quit();  // a second signal does not wait for the leadership transfer
+            return;
+        }
+        shuttingDown = true;
         fprintf(stderr, "==> Gracefully shutting down agent...\n");
-        app.quit();
+        agent.prepareShutdown([&app] { app.quit(); });
     });
     // A failed write to storage (a full disk, an I/O error) stops writes but not the agent: reads,
     // health answers and DNS keep being served, as Consul does, until an operator restarts it.

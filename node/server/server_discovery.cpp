@@ -319,6 +319,23 @@ void ServerDiscovery::reconcileMembership()
         const QString &id = it.key();
         if (voters.contains(id) || learners.contains(id) || !m_transport.isConnected(id))
             continue;
+        // A server at the same address under another ID is the same machine with a wiped data
+        // dir: take the old ID out first (Consul's leader does the same when a server rejoins).
+        for (const QString &old : voters + learners) {
+            if (old == id || old == m_config.nodeId || m_raft.addressOf(old) != it.value())
+                continue;
+            m_changePending = true;
+            qCInfo(lcDiscovery).noquote() << "removing server" << old << "at" << it.value() << ": replaced by" << id;
+            m_raft.changeMembership(raft::ConfChange{raft::ConfChangeType::Remove, raft::NodeId{old}, {}},
+                                    [this, old](const ProposeResult &r) {
+                                        m_changePending = false;
+                                        if (r.error != LogError::None)
+                                            qCWarning(lcDiscovery).noquote() << "could not remove server" << old << ":" << r.errorText;
+                                        else
+                                            forget(old);
+                                    });
+            return;
+        }
         m_changePending = true;
         qCInfo(lcDiscovery).noquote() << "adding server" << id << "at" << it.value() << "as a non-voter";
         m_raft.changeMembership(raft::ConfChange{raft::ConfChangeType::AddLearner, raft::NodeId{id}, it.value().toUtf8()},

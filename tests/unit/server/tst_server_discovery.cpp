@@ -53,16 +53,19 @@ private slots:
     void bootstrapsThroughOneJoinAddressEach();
     void lateServerJoinsAsNonVoterAndIsPromoted();
     void restartFindsPeersWithoutJoinAddresses();
+    void wipedServerReplacesItsOldSelf();
     void listCodecRefusesBadInput();
 
 private:
-    Server &add(const QString &id, int expect, const QStringList &join, std::shared_ptr<QTemporaryDir> dir = {});
+    Server &add(const QString &id, int expect, const QStringList &join, std::shared_ptr<QTemporaryDir> dir = {},
+                quint16 port = 0);
     int leaders() const;
     RaftNode *leader() const;
     std::vector<std::unique_ptr<Server>> m_servers;
 };
 
-Server &TestServerDiscovery::add(const QString &id, int expect, const QStringList &join, std::shared_ptr<QTemporaryDir> dir)
+Server &TestServerDiscovery::add(const QString &id, int expect, const QStringList &join, std::shared_ptr<QTemporaryDir> dir,
+                                 quint16 port)
 {
     auto s = std::make_unique<Server>();
     s->id = id;
@@ -70,7 +73,8 @@ Server &TestServerDiscovery::add(const QString &id, int expect, const QStringLis
     s->sm = std::make_unique<CountingStateMachine>();
     net::PeerTransport::Config tc;
     tc.nodeId = id;
-    tc.advertiseAddress = QStringLiteral("127.0.0.1:0");
+    tc.advertiseAddress = QStringLiteral("127.0.0.1:%1").arg(port);
+    tc.port = port;
     tc.initialBackoffMs = 10;
     tc.maxBackoffMs = 200;
     s->transport = std::make_unique<net::PeerTransport>(tc);
@@ -216,6 +220,30 @@ void TestServerDiscovery::restartFindsPeersWithoutJoinAddresses()
     leader()->propose(QByteArrayLiteral("\xa1\x01\x03"), [&](const server::ProposeResult &r) { done = r.error == server::LogError::None; });
     QTRY_VERIFY_WITH_TIMEOUT(done, kDeadlineMs);
     QTRY_VERIFY_WITH_TIMEOUT(again.sm->commands.contains(QByteArrayLiteral("\xa1\x01\x03")), kDeadlineMs);
+}
+
+void TestServerDiscovery::wipedServerReplacesItsOldSelf()
+{
+    Server &s1 = add(QStringLiteral("s1"), 3, {});
+    add(QStringLiteral("s2"), 3, {s1.address()});
+    add(QStringLiteral("s3"), 3, {s1.address()});
+    QTRY_COMPARE_WITH_TIMEOUT(leaders(), 1, kDeadlineMs);
+    for (const auto &s : m_servers)
+        QTRY_VERIFY_WITH_TIMEOUT(!s->node->awaitingBootstrap(), kDeadlineMs);
+    // Keep s3 a follower so the replacement does not also need an election.
+    if (m_servers[2]->node->isLeader())
+        std::swap(m_servers[0], m_servers[2]);
+    const quint16 port = m_servers[2]->port;
+    m_servers.pop_back();  // s3 is gone with its data dir; a new process comes up at its address
+    Server &fresh = add(QStringLiteral("s3-new"), 3, {m_servers[0]->address()}, {}, port);
+    QCOMPARE(fresh.port, port);
+    const QStringList expected = sorted({m_servers[0]->id, m_servers[1]->id, QStringLiteral("s3-new")});
+    QTRY_COMPARE_WITH_TIMEOUT(sorted(leader() ? leader()->voterIds() : QStringList()), expected, kDeadlineMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!fresh.node->awaitingBootstrap(), kDeadlineMs);
+    bool done = false;
+    leader()->propose(QByteArrayLiteral("\xa1\x01\x04"), [&](const server::ProposeResult &r) { done = r.error == server::LogError::None; });
+    QTRY_VERIFY_WITH_TIMEOUT(done, kDeadlineMs);
+    QTRY_VERIFY_WITH_TIMEOUT(fresh.sm->commands.contains(QByteArrayLiteral("\xa1\x01\x04")), kDeadlineMs);
 }
 
 void TestServerDiscovery::listCodecRefusesBadInput()
