@@ -3,6 +3,7 @@
 #include "core/state/state_store.h"
 
 #include <QSet>
+#include <QVarLengthArray>
 
 #include <algorithm>
 #include <cctype>
@@ -445,89 +446,161 @@ void Resolver::nodeLookup(Context &ctx, const QString &name) const
     // A node with no record of the asked type: NOERROR, empty, and no SOA (reference §3).
 }
 
+// The healthy instances of one (service, tag, domain) with every record a lookup may need,
+// valid for one state of the store: `epoch` and `index` (StateStore::serviceQueryIndex).
+struct Resolver::ServiceView {
+    struct Instance {
+        ResourceRecord srv;           // owner name set per query
+        int srvGroup = 0;             // same node, address and port → answered once (Consul dedup)
+        QList<ResourceRecord> extra;  // the SRV target's A/AAAA and node-meta TXT
+        int targetGroup = 0;          // same target (lower-cased) → its extra records once
+        QByteArray ip;                // the answered address as octets; empty for a hostname
+        ResourceRecord address;       // A/AAAA, or CNAME for a hostname; owner name set per query
+        int addressGroup = 0;         // same address or CNAME target → answered once
+    };
+    quint64 epoch = 0;
+    quint64 index = 0;
+    QList<Instance> instances;  // in the store's order; shuffled per query
+    int srvGroups = 0, targetGroups = 0, addressGroups = 0;
+};
+
+Resolver::CacheStats Resolver::cacheStats() const
+{
+    CacheStats s = m_stats;
+    s.entries = int(m_views.size());
+    return s;
+}
+
+std::shared_ptr<const Resolver::ServiceView> Resolver::serviceView(const QString &service, const QString &tag,
+                                                                   const QString &domain) const
+{
+    const ViewKey key{service, tag, domain};
+    const quint64 epoch = m_store.epoch();
+    const quint64 index = m_store.serviceQueryIndex(service);
+    const auto cached = m_views.constFind(key);
+    if (cached != m_views.cend() && cached.value()->epoch == epoch && cached.value()->index == index) {
+        ++m_stats.hits;
+        return cached.value();
+    }
+    ++m_stats.misses;
+
+    // The same read and the same rules a query without the cache applies (reference §4).
+    auto view = std::make_shared<ServiceView>();
+    view->epoch = epoch;
+    const auto read = m_store.checkServiceNodes(service, tag.isEmpty() ? QStringList{} : QStringList{tag}, false);
+    view->index = read.index;
+    const quint32 ttl = serviceTtl(service);
+    const QString dcDomain = m_config.datacenter + QLatin1Char('.') + domain;
+    QHash<QString, int> srvGroups, targetGroups;
+    QHash<QByteArray, int> addressGroups;
+    auto group = [](auto &groups, const auto &groupKey) {
+        const auto it = groups.constFind(groupKey);
+        if (it != groups.cend())
+            return it.value();
+        const int g = int(groups.size());
+        groups.insert(groupKey, g);
+        return g;
+    };
+    for (const model::CheckServiceNode &n : read.value) {
+        if (hasCritical(n, m_config.onlyPassing))
+            continue;
+        ServiceView::Instance inst;
+        const QString address = n.service.address.isEmpty() ? n.node.address : n.service.address;
+
+        // SRV (reference §4.3).
+        inst.srvGroup = group(srvGroups, n.node.node + QLatin1Char(':') + address + QLatin1Char(':') +
+                                             QString::number(n.service.port));
+        bool warning = false;
+        for (const model::Check &c : n.checks)
+            warning = warning || c.status == model::status::Warning;
+        ResourceRecord &srv = inst.srv;
+        srv.type = type::SRV;
+        srv.ttl = ttl;
+        srv.srv.priority = 1;
+        srv.srv.weight = quint16(std::clamp(warning ? n.service.weights.warning : n.service.weights.passing, 0, 65535));
+        srv.srv.port = quint16(n.service.port);
+        const QByteArray serviceIp = parseIpAddress(n.service.address);
+        const QByteArray nodeIp = parseIpAddress(n.node.address);
+        if (!n.service.address.isEmpty() && !serviceIp.isEmpty()) {
+            srv.srv.target = hexOf(serviceIp) + QStringLiteral(".addr.") + dcDomain;
+            inst.extra.append(addressRecord(srv.srv.target, serviceIp, ttl));
+        } else if (n.service.address.isEmpty() && !nodeIp.isEmpty()) {
+            srv.srv.target = n.node.node + QStringLiteral(".node.") + dcDomain;
+            inst.extra.append(addressRecord(srv.srv.target, nodeIp, ttl));
+            if (m_config.enableAdditionalNodeMetaTxt) {
+                for (auto it = n.node.meta.cbegin(); it != n.node.meta.cend(); ++it) {
+                    ResourceRecord txt;
+                    txt.name = srv.srv.target;
+                    txt.type = type::TXT;
+                    txt.ttl = ttl;
+                    txt.txt = {metaTxt(it.key(), it.value())};
+                    inst.extra.append(txt);
+                }
+            }
+        } else {
+            srv.srv.target = address.endsWith(QLatin1Char('.')) ? address : address + QLatin1Char('.');
+        }
+        inst.targetGroup = group(targetGroups, lowerName(srv.srv.target));
+
+        // A / AAAA / ANY / TXT (reference §4.2).
+        inst.ip = n.service.address.isEmpty() ? nodeIp : serviceIp;
+        inst.address = inst.ip.isEmpty() ? cnameRecord(QString(), address, ttl) : addressRecord(QString(), inst.ip, ttl);
+        inst.addressGroup = group(addressGroups, inst.ip.isEmpty() ? inst.address.target.toLatin1() : inst.ip);
+        view->instances.append(std::move(inst));
+    }
+    view->srvGroups = int(srvGroups.size());
+    view->targetGroups = int(targetGroups.size());
+    view->addressGroups = int(addressGroups.size());
+
+    if (cached == m_views.cend() && m_views.size() >= kMaxCachedServices)
+        m_views.clear();
+    m_views.insert(key, view);
+    return view;
+}
+
 void Resolver::serviceLookup(Context &ctx, const QString &service, const QString &tag) const
 {
-    QList<model::CheckServiceNode> nodes =
-        m_store.checkServiceNodes(service, tag.isEmpty() ? QStringList{} : QStringList{tag}, false).value;
-    nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
-                               [this](const model::CheckServiceNode &c) {
-                                   return hasCritical(c, m_config.onlyPassing);
-                               }),
-                nodes.end());
-    if (nodes.isEmpty()) {
+    const std::shared_ptr<const ServiceView> view = serviceView(service, tag, ctx.respDomain);
+    const QList<ServiceView::Instance> &instances = view->instances;
+    const int n = int(instances.size());
+    if (n == 0) {
         setNxDomain(ctx);  // even when the service exists (reference §4.1)
         return;
     }
-    for (int i = int(nodes.size()) - 1; i > 0; --i)  // Fisher–Yates
-        std::swap(nodes[i], nodes[int(m_random(quint32(i + 1)))]);
+    QVarLengthArray<int, 64> order(n);
+    for (int i = 0; i < n; ++i)
+        order[i] = i;
+    for (int i = n - 1; i > 0; --i)  // Fisher–Yates, on every query
+        std::swap(order[i], order[int(m_random(quint32(i + 1)))]);
 
     const quint16 qtype = ctx.query.questions.first().qtype;
-    const quint32 ttl = serviceTtl(service);
-    const QString dcDomain = m_config.datacenter + QLatin1Char('.') + ctx.respDomain;
     if (qtype == type::SRV) {
-        QSet<QString> seen;
-        QSet<QString> extraSeen;
-        for (const model::CheckServiceNode &n : nodes) {
-            const QString address = n.service.address.isEmpty() ? n.node.address : n.service.address;
-            const QString key = n.node.node + QLatin1Char(':') + address + QLatin1Char(':') + QString::number(n.service.port);
-            if (seen.contains(key))
+        QVarLengthArray<bool, 64> seen(view->srvGroups, false);
+        QVarLengthArray<bool, 64> extraSeen(view->targetGroups, false);
+        ctx.reply.answers.reserve(n);
+        for (const int i : order) {
+            const ServiceView::Instance &inst = instances[i];
+            if (seen[inst.srvGroup])
                 continue;
-            seen.insert(key);
-            bool warning = false;
-            for (const model::Check &c : n.checks)
-                warning = warning || c.status == model::status::Warning;
-            ResourceRecord srv;
-            srv.name = ctx.qname;
-            srv.type = type::SRV;
-            srv.ttl = ttl;
-            srv.srv.priority = 1;
-            srv.srv.weight = quint16(std::clamp(warning ? n.service.weights.warning : n.service.weights.passing, 0, 65535));
-            srv.srv.port = quint16(n.service.port);
-            QList<ResourceRecord> extra;
-            const QByteArray serviceIp = parseIpAddress(n.service.address);
-            const QByteArray nodeIp = parseIpAddress(n.node.address);
-            if (!n.service.address.isEmpty() && !serviceIp.isEmpty()) {
-                srv.srv.target = hexOf(serviceIp) + QStringLiteral(".addr.") + dcDomain;
-                extra.append(addressRecord(srv.srv.target, serviceIp, ttl));
-            } else if (n.service.address.isEmpty() && !nodeIp.isEmpty()) {
-                srv.srv.target = n.node.node + QStringLiteral(".node.") + dcDomain;
-                extra.append(addressRecord(srv.srv.target, nodeIp, ttl));
-                if (m_config.enableAdditionalNodeMetaTxt) {
-                    for (auto it = n.node.meta.cbegin(); it != n.node.meta.cend(); ++it) {
-                        ResourceRecord txt;
-                        txt.name = srv.srv.target;
-                        txt.type = type::TXT;
-                        txt.ttl = ttl;
-                        txt.txt = {metaTxt(it.key(), it.value())};
-                        extra.append(txt);
-                    }
-                }
-            } else {
-                srv.srv.target = address.endsWith(QLatin1Char('.')) ? address : address + QLatin1Char('.');
-            }
-            ctx.reply.answers.append(srv);
-            if (!extraSeen.contains(lowerName(srv.srv.target))) {
-                extraSeen.insert(lowerName(srv.srv.target));
-                ctx.reply.additional.append(extra);
+            seen[inst.srvGroup] = true;
+            ctx.reply.answers.append(inst.srv);
+            ctx.reply.answers.last().name = ctx.qname;
+            if (!extraSeen[inst.targetGroup]) {
+                extraSeen[inst.targetGroup] = true;
+                ctx.reply.additional.append(inst.extra);
             }
         }
     } else if (qtype == type::A || qtype == type::AAAA || qtype == type::ANY || qtype == type::TXT) {
-        QSet<QByteArray> seen;
-        for (const model::CheckServiceNode &n : nodes) {
-            const QString address = n.service.address.isEmpty() ? n.node.address : n.service.address;
-            const QByteArray ip = parseIpAddress(address);
-            ResourceRecord rr;
-            if (ip.isEmpty())
-                rr = cnameRecord(ctx.qname, address, ttl);
-            else if (familyMatches(ip, qtype))
-                rr = addressRecord(ctx.qname, ip, ttl);
-            else
+        QVarLengthArray<bool, 64> seen(view->addressGroups, false);
+        for (const int i : order) {
+            const ServiceView::Instance &inst = instances[i];
+            if (!inst.ip.isEmpty() && !familyMatches(inst.ip, qtype))
                 continue;
-            const QByteArray key = rr.address.isEmpty() ? rr.target.toLatin1() : rr.address;
-            if (seen.contains(key))
+            if (seen[inst.addressGroup])
                 continue;
-            seen.insert(key);
-            ctx.reply.answers.append(rr);
+            seen[inst.addressGroup] = true;
+            ctx.reply.answers.append(inst.address);
+            ctx.reply.answers.last().name = ctx.qname;
             if (m_config.aRecordLimit > 0 && ctx.reply.answers.size() >= m_config.aRecordLimit)
                 break;
         }

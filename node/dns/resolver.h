@@ -7,15 +7,24 @@
 // the SOA serial are injected. Owned by the agent next to the DNS server (net/dns_server), which
 // only moves bytes. Event-loop thread only, like the StateStore it reads (it keeps a reference).
 //
+// Service lookups keep, per (service, tag, domain), the healthy instances with their records
+// already built, tagged with the store's epoch and the service's query index
+// (StateStore::serviceQueryIndex). Any change to an instance, its node or a check on its node
+// raises that index, so the next query rebuilds from the store: the cache never answers from an
+// older state than a fresh read would. The shuffle, the deduplication and the trimming still run
+// on every query.
+//
 // Not done here: prepared queries (`.query.`), mesh lookups (`.connect.`, `.ingress.`,
 // `.virtual.`), other datacenters, ACLs, resolving hostname addresses via the recursors.
 
 #include "net/dns_message.h"
 
+#include <QHash>
 #include <QMap>
 #include <QString>
 #include <QStringList>
 #include <functional>
+#include <memory>
 
 namespace conclave::state {
 class StateStore;
@@ -81,8 +90,28 @@ public:
     /// RFC 1464 TXT text for one node-meta pair, as Consul encodes it.
     static QByteArray metaTxt(const QString &key, const QString &value);
 
+    /// Service lookups answered from the cached instances (hits) or after reading the store (misses).
+    struct CacheStats {
+        quint64 hits = 0;
+        quint64 misses = 0;
+        int entries = 0;
+    };
+    CacheStats cacheStats() const;
+
+    /// At most this many (service, tag, domain) entries; past it the cache starts afresh.
+    static constexpr int kMaxCachedServices = 4096;
+
 private:
     struct Context;
+    struct ServiceView;
+    struct ViewKey {
+        QString service, tag, domain;
+        bool operator==(const ViewKey &) const = default;
+    };
+    friend size_t qHash(const ViewKey &k, size_t seed) { return qHashMulti(seed, k.service, k.tag, k.domain); }
+
+    std::shared_ptr<const ServiceView> serviceView(const QString &service, const QString &tag,
+                                                   const QString &domain) const;
 
     void answerInZone(Context &ctx) const;
     void dispatch(Context &ctx) const;
@@ -100,6 +129,8 @@ private:
     const state::StateStore &m_store;
     Random m_random;
     UnixClock m_clock;
+    mutable QHash<ViewKey, std::shared_ptr<const ServiceView>> m_views;
+    mutable CacheStats m_stats;
 };
 
 }  // namespace conclave::dns

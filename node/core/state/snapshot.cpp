@@ -184,6 +184,7 @@ bool StateStore::restore(const QByteArray &cbor, QString *error)
     m_checks = std::move(checks);
     m_tableIndex = std::move(tableIndex);
     m_lastIndex = quint64(lastIndex.toInteger());
+    ++m_epoch;
     // Consul's abandon channel: the whole store changed, every parked reader re-runs.
     m_watches.fireAll();
     return true;

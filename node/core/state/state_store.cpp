@@ -54,4 +54,12 @@ quint64 StateStore::maxIndex(const QStringList &tables) const
     return std::max<quint64>(idx, 1);
 }
 
+// The service name's own index, or the services table's index for a name never registered.
+// Never below 1.
+quint64 StateStore::serviceQueryIndex(const QString &service) const
+{
+    const quint64 idx = m_tableIndex.value(tables::serviceIndex(service), 0);
+    return idx ? idx : maxIndex({tables::Services});
+}
+
 }  // namespace conclave::state

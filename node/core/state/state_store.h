@@ -118,6 +118,13 @@ public:
 
     /// Max index of the named tables (>= 1).
     quint64 maxIndex(const QStringList &tables) const;
+    /// The index serviceNodes(), checkServiceNodes() and serviceChecks() report for `service`,
+    /// without reading any row: it changes whenever their answer for that name may have changed
+    /// (Consul maxIndexAndWatchChForService).
+    quint64 serviceQueryIndex(const QString &service) const;
+    /// Raised each time restore() replaces the whole store. Indexes identify a state only within
+    /// one epoch (a restored snapshot may bring an older or an unrelated history).
+    quint64 epoch() const { return m_epoch; }
     /// Highest index ever committed to this store (0 for an empty store).
     quint64 lastIndex() const { return m_lastIndex; }
 
@@ -150,6 +157,7 @@ private:
     std::map<QString, std::set<ServiceKey>> m_serviceInstances;
     QHash<QString, quint64> m_tableIndex;
     quint64 m_lastIndex = 0;
+    quint64 m_epoch = 0;
     WatchRegistry m_watches;
 };
 

@@ -22,13 +22,8 @@ struct StoreAccess {
     static QHash<QString, quint64> &tableIndex(StateStore &s) { return s.m_tableIndex; }
     static quint64 &lastIndex(StateStore &s) { return s.m_lastIndex; }
 
-    /// Index of a per-service query: the service name's own index, or the services table's
-    /// index for a name never registered (Consul maxIndexAndWatchChForService). Never below 1.
-    static quint64 serviceQueryIndex(const StateStore &s, const QString &name)
-    {
-        const quint64 idx = s.m_tableIndex.value(tables::serviceIndex(name), 0);
-        return idx ? idx : s.maxIndex({tables::Services});
-    }
+    /// Index of a per-service query (StateStore::serviceQueryIndex).
+    static quint64 serviceQueryIndex(const StateStore &s, const QString &name) { return s.serviceQueryIndex(name); }
 };
 
 }  // namespace conclave::state
