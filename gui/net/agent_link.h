@@ -40,6 +40,8 @@ signals:
     /// Emitted each time the link becomes Connected: time to (re)subscribe.
     void connected();
     void snapshotReceived(const conclave::stream::Snapshot &snapshot);
+    /// The agent continues a topic from the index the viewer asked: keep the state, Changes follow.
+    void resumeReceived(const conclave::stream::Resume &resume);
     void changeReceived(const conclave::stream::Change &change);
     void errorReceived(const QString &reason);
 
@@ -69,6 +71,9 @@ protected:
             break;
         case stream::MessageType::Change:
             emit changeReceived(m->change);
+            break;
+        case stream::MessageType::Resume:
+            emit resumeReceived(m->resume);
             break;
         case stream::MessageType::Error:
             emit errorReceived(m->error.reason);

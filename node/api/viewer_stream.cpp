@@ -3,7 +3,6 @@
 #include "shared/json/codec.h"
 #include "shared/stream/messages.h"
 
-#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -14,7 +13,7 @@
 #include <QWebSocket>
 #include <QWebSocketServer>
 
-#include <memory>
+#include <algorithm>
 #include <vector>
 
 Q_LOGGING_CATEGORY(lcStream, "conclave.api.stream")
@@ -106,10 +105,8 @@ class ViewerStream::Client {
 public:
     struct Sub {
         stream::TopicRequest req;
-        QHash<QString, QJsonObject> sent;  // row id → row as last sent
-        quint64 sentIndex = 0;
-        state::WatchRegistry::Handle watch = 0;
-        bool dirty = false;
+        quint64 cursor = 0;  // index of the state the client holds (after what it was sent)
+        quint64 epoch = 0;   // the history's epoch of the topic when that state was sent
     };
 
     Client(ViewerStream *owner, QWebSocket *ws) : m_owner(owner), m_ws(ws)
@@ -125,33 +122,24 @@ public:
         QObject::connect(ws, &QWebSocket::binaryMessageReceived, ctx,
                          [this](const QByteArray &) { sendError(QStringLiteral("binary messages are not supported")); });
         QObject::connect(ws, &QWebSocket::bytesWritten, ctx, [this](qint64) {
-            if (hasDirty())
-                scheduleFlush();
+            if (m_blocked)
+                schedulePump();
         });
     }
 
-    ~Client() { clearSubs(); }
-
     QWebSocket *socket() const { return m_ws; }
 
+    /// A feed recorded something: send it on the next turn (once, however many feeds moved).
+    void schedulePump()
+    {
+        if (m_pumpScheduled || m_dropped)
+            return;
+        m_pumpScheduled = true;
+        QMetaObject::invokeMethod(&m_context, [this] { pump(); }, Qt::QueuedConnection);
+    }
+
 private:
-    state::StateStore &store() { return *m_owner->m_ctx.store; }
-
-    void clearSubs()
-    {
-        for (const auto &s : m_subs)
-            if (s->watch)
-                store().watches().cancel(s->watch);
-        m_subs.clear();
-    }
-
-    bool hasDirty() const
-    {
-        for (const auto &s : m_subs)
-            if (s->dirty)
-                return true;
-        return false;
-    }
+    const StreamHistory &history() const { return m_owner->m_history; }
 
     void send(const QByteArray &text) { m_ws->sendTextMessage(QString::fromUtf8(text)); }
     void sendError(const QString &reason) { send(stream::encode(stream::Error{reason})); }
@@ -168,96 +156,81 @@ private:
             sendError(QStringLiteral("only Subscribe messages are accepted"));
             return;
         }
-        clearSubs();
+        m_subs.clear();
+        // First make the history current for every topic asked (this may send other clients what
+        // it records), so that each answer below describes the store as it is now.
+        for (const stream::TopicRequest &req : msg->subscribe.topics)
+            m_owner->bringUpToDate(req.topic);
+        const quint64 lastIndex = m_owner->m_ctx.store->lastIndex();
         for (const stream::TopicRequest &req : msg->subscribe.topics) {
-            auto sub = std::make_shared<Sub>();
-            sub->req = req;
+            Sub sub{req, 0, history().epoch(req.topic)};
+            QString why;
+            if (req.fromIndex > 0) {
+                why = history().whyNotResumable(req.topic, req.fromIndex, lastIndex);
+                if (why.isEmpty()) {
+                    sub.cursor = req.fromIndex;
+                    const quint64 upTo = std::max(req.fromIndex, history().head(req.topic));
+                    send(stream::encode(stream::Resume{req.topic, req.prefix, req.fromIndex, upTo}));
+                    qCDebug(lcStream).noquote() << "resuming" << stream::topicName(req.topic) << "after" << req.fromIndex;
+                }
+            }
+            if (req.fromIndex == 0 || !why.isEmpty())
+                sendSnapshot(sub, why);
             m_subs.push_back(sub);
-            start(sub);
         }
+        pump();  // what the resumed topics missed
     }
 
-    void start(const std::shared_ptr<Sub> &sub)
+    void sendSnapshot(Sub &sub, const QString &reason)
     {
-        state::WatchSet ws;
-        TopicRead read = readTopic(m_owner->m_ctx, sub->req, &ws);
-        for (const QJsonObject &row : read.rows)
-            sub->sent.insert(stream::rowId(sub->req.topic, row), row);
-        sub->sentIndex = read.index;
-        // Resume: the client already holds this state (or a newer one from another agent).
-        if (sub->req.fromIndex == 0 || sub->req.fromIndex < read.index) {
-            QJsonArray rows;
-            for (const QJsonObject &row : read.rows)
-                rows.append(row);
-            send(stream::encode(stream::Snapshot{sub->req.topic, sub->req.prefix, read.index, rows}));
-        }
-        arm(sub, ws);
+        const stream::Topic t = sub.req.topic;
+        sub.cursor = history().head(t);
+        sub.epoch = history().epoch(t);
+        send(stream::encode(stream::Snapshot{t, sub.req.prefix, sub.cursor, history().rows(t, sub.req.prefix), reason}));
     }
 
-    void arm(const std::shared_ptr<Sub> &sub, const state::WatchSet &ws)
+    /// Sends each subscription what the history holds after its cursor, event by event, while the
+    /// socket takes it. After the client could not take more (it was blocked), what it missed
+    /// meanwhile goes as one Change per topic; a subscription whose cursor the history no longer
+    /// reaches gets a Snapshot.
+    void pump()
     {
-        std::weak_ptr<Sub> weak = sub;
-        sub->watch = store().watches().watch(ws, [this, weak] {
-            auto s = weak.lock();
-            if (!s)
-                return;
-            s->watch = 0;
-            s->dirty = true;
-            scheduleFlush();
-        });
-    }
-
-    void scheduleFlush()
-    {
-        if (m_flushScheduled)
+        m_pumpScheduled = false;
+        if (m_dropped)
             return;
-        m_flushScheduled = true;
-        // Queued: every entry applied in this event-loop turn (a group commit) lands in one Change.
-        QMetaObject::invokeMethod(&m_context, [this] { flush(); }, Qt::QueuedConnection);
-    }
-
-    void flush()
-    {
-        m_flushScheduled = false;
-        if (m_ws->bytesToWrite() > m_owner->m_limits.maxUnsentBytes) {
-            // Coalesce: leave the topics dirty; bytesWritten brings us back with the latest state.
-            if (!m_slowTimer->isActive())
-                m_slowTimer->start();
-            return;
+        const bool coalesce = m_blocked;
+        m_blocked = false;
+        for (Sub &sub : m_subs) {
+            const stream::Topic t = sub.req.topic;
+            for (;;) {
+                const bool reset = sub.epoch != history().epoch(t);
+                const bool behind = sub.cursor < history().base(t);
+                const StreamEvent *e = reset || behind ? nullptr : history().next(t, sub.cursor);
+                if (!reset && !behind && !e)
+                    break;  // up to date
+                if (m_ws->bytesToWrite() > m_owner->m_limits.maxUnsentBytes) {
+                    m_blocked = true;  // bytesWritten brings us back
+                    break;
+                }
+                if (reset || behind) {
+                    sendSnapshot(sub, reset ? QStringLiteral("the agent's state of this topic was replaced")
+                                            : QStringLiteral("the client fell behind the agent's history"));
+                } else if (coalesce) {
+                    if (const auto change = history().changeSince(t, sub.cursor, sub.req.prefix))
+                        send(stream::encode(*change));
+                    sub.cursor = history().head(t);
+                } else {
+                    const QByteArray text = e->encodedFor(sub.req.prefix);
+                    if (!text.isEmpty())
+                        send(text);
+                    sub.cursor = e->index;
+                }
+            }
         }
-        m_slowTimer->stop();
-        const auto subs = m_subs;  // sending never re-enters, but keep the list stable anyway
-        for (const auto &sub : subs)
-            if (sub->dirty)
-                sendChange(sub);
-    }
-
-    void sendChange(const std::shared_ptr<Sub> &sub)
-    {
-        sub->dirty = false;
-        state::WatchSet ws;
-        TopicRead read = readTopic(m_owner->m_ctx, sub->req, &ws);
-        QHash<QString, QJsonObject> now;
-        now.reserve(read.rows.size());
-        QJsonArray upserts;
-        for (const QJsonObject &row : read.rows) {
-            const QString id = stream::rowId(sub->req.topic, row);
-            const auto it = sub->sent.constFind(id);
-            if (it == sub->sent.cend() || *it != row)
-                upserts.append(row);
-            now.insert(id, row);
-        }
-        QStringList deletes;
-        for (auto it = sub->sent.cbegin(); it != sub->sent.cend(); ++it)
-            if (!now.contains(it.key()))
-                deletes.append(it.key());
-        deletes.sort();
-        sub->sent = std::move(now);
-        if (!upserts.isEmpty() || !deletes.isEmpty()) {
-            sub->sentIndex = read.index;
-            send(stream::encode(stream::Change{sub->req.topic, sub->req.prefix, read.index, upserts, deletes}));
-        }
-        arm(sub, ws);
+        if (!m_blocked)
+            m_slowTimer->stop();
+        else if (!m_slowTimer->isActive())
+            m_slowTimer->start();
     }
 
     void dropSlowClient()
@@ -266,22 +239,84 @@ private:
                                    .arg(m_owner->m_limits.maxUnsentBytes)
                                    .arg(m_owner->m_limits.slowClientTimeoutMs);
         qCInfo(lcStream).noquote() << "closing viewer stream" << m_ws->peerAddress().toString() << reason;
-        clearSubs();
-        m_ws->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+        m_dropped = true;
+        m_subs.clear();
+        QWebSocket *ws = m_ws;
         // A client that does not read will not read the close frame either.
-        QTimer::singleShot(5000, m_ws, [ws = m_ws] { ws->abort(); });
+        QTimer::singleShot(5000, ws, [ws] { ws->abort(); });
+        // Last: close() may disconnect at once, and the disconnected handler deletes this Client.
+        ws->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
     }
 
     ViewerStream *m_owner;
     QWebSocket *m_ws;
     QTimer *m_slowTimer = nullptr;
-    std::vector<std::shared_ptr<Sub>> m_subs;
-    bool m_flushScheduled = false;
+    std::vector<Sub> m_subs;
+    bool m_pumpScheduled = false;
+    bool m_blocked = false;
+    bool m_dropped = false;
     QObject m_context;  // last member: destroyed first, taking its connections and queued calls along
 };
 
+void ViewerStream::bringUpToDate(stream::Topic topic)
+{
+    const Feed &feed = m_feeds[size_t(topic)];
+    if (!m_history.isRecording(topic) || feed.dirty) {
+        readFeed(topic);
+        notifyClients();
+    }
+}
+
+void ViewerStream::readFeed(stream::Topic topic)
+{
+    Feed &feed = m_feeds[size_t(topic)];
+    feed.dirty = false;
+    if (feed.watch)
+        m_ctx.store->watches().cancel(feed.watch);
+    state::WatchSet ws;
+    const TopicRead read = readTopic(m_ctx, stream::TopicRequest{topic, QString(), 0}, &ws);
+    if (m_history.record(topic, read.index, read.rows) == StreamHistory::Recorded::Restarted)
+        qCInfo(lcStream).noquote() << "viewer stream:" << stream::topicName(topic)
+                                   << "changed without its index rising; its history starts again at" << read.index;
+    feed.watch = m_ctx.store->watches().watch(ws, [this, topic] {
+        Feed &f = m_feeds[size_t(topic)];
+        f.watch = 0;
+        f.dirty = true;
+        scheduleFeedReads();
+    });
+}
+
+void ViewerStream::scheduleFeedReads()
+{
+    if (m_readsScheduled)
+        return;
+    m_readsScheduled = true;
+    // Queued: every entry applied in this event-loop turn (a group commit) lands in one event.
+    QMetaObject::invokeMethod(this, &ViewerStream::readDirtyFeeds, Qt::QueuedConnection);
+}
+
+void ViewerStream::readDirtyFeeds()
+{
+    m_readsScheduled = false;
+    bool any = false;
+    for (size_t i = 0; i < m_feeds.size(); ++i) {
+        if (m_feeds[i].dirty) {
+            readFeed(stream::Topic(i));
+            any = true;
+        }
+    }
+    if (any)
+        notifyClients();
+}
+
+void ViewerStream::notifyClients()
+{
+    for (Client *c : std::as_const(m_clients))
+        c->schedulePump();
+}
+
 ViewerStream::ViewerStream(ViewerStreamContext ctx, ViewerStreamLimits limits, QObject *parent)
-    : QObject(parent), m_ctx(std::move(ctx)), m_limits(limits)
+    : QObject(parent), m_ctx(std::move(ctx)), m_limits(limits), m_history(limits.history)
 {
     m_server = new QWebSocketServer(QStringLiteral("conclave"), QWebSocketServer::NonSecureMode, this);
     connect(m_server, &QWebSocketServer::newConnection, this, [this] {
@@ -302,6 +337,9 @@ ViewerStream::~ViewerStream()
 {
     qDeleteAll(m_clients);
     m_clients.clear();
+    for (const Feed &feed : m_feeds)
+        if (feed.watch)
+            m_ctx.store->watches().cancel(feed.watch);
 }
 
 bool ViewerStream::isStreamUpgrade(const QByteArray &head)

@@ -32,6 +32,7 @@ inline constexpr QLatin1String Subscribe{"Subscribe"};
 inline constexpr QLatin1String Snapshot{"Snapshot"};
 inline constexpr QLatin1String Change{"Change"};
 inline constexpr QLatin1String Error{"Error"};
+inline constexpr QLatin1String Resume{"Resume"};
 }  // namespace type
 
 struct TopicEntry {
@@ -140,6 +141,8 @@ QByteArray encode(const Snapshot &message)
                   {key::Rows, message.rows}};
     if (message.topic == Topic::Kv)
         o.insert(key::Prefix, message.prefix);
+    if (!message.reason.isEmpty())
+        o.insert(key::Reason, message.reason);
     return toBytes(o);
 }
 
@@ -158,6 +161,17 @@ QByteArray encode(const Change &message)
 QByteArray encode(const Error &message)
 {
     return toBytes(QJsonObject{{key::Type, type::Error}, {key::Reason, message.reason}});
+}
+
+QByteArray encode(const Resume &message)
+{
+    QJsonObject o{{key::Type, type::Resume},
+                  {key::Topic, topicName(message.topic)},
+                  {key::FromIndex, indexValue(message.fromIndex)},
+                  {key::Index, indexValue(message.index)}};
+    if (message.topic == Topic::Kv)
+        o.insert(key::Prefix, message.prefix);
+    return toBytes(o);
 }
 
 std::optional<Message> decode(const QByteArray &text, QString *error)
@@ -210,7 +224,7 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
         const QString prefix = o.value(key::Prefix).toString();
         if (t == type::Snapshot) {
             m.type = MessageType::Snapshot;
-            m.snapshot = Snapshot{topic, prefix, *index, o.value(key::Rows).toArray()};
+            m.snapshot = Snapshot{topic, prefix, *index, o.value(key::Rows).toArray(), o.value(key::Reason).toString()};
         } else {
             m.type = MessageType::Change;
             QStringList deletes;
@@ -218,6 +232,20 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
                 deletes.append(d.toString());
             m.change = Change{topic, prefix, *index, o.value(key::Upserts).toArray(), deletes};
         }
+        return m;
+    }
+    if (t == type::Resume) {
+        Topic topic;
+        if (!readTopic(o, &topic, error))
+            return std::nullopt;
+        const auto from = readIndex(o.value(key::FromIndex));
+        const auto index = readIndex(o.value(key::Index));
+        if (!from || *from == 0 || !index || *index == 0) {
+            *error = QStringLiteral("Resume needs a positive FromIndex and Index");
+            return std::nullopt;
+        }
+        m.type = MessageType::Resume;
+        m.resume = Resume{topic, o.value(key::Prefix).toString(), *from, *index};
         return m;
     }
     if (t == type::Error) {

@@ -64,6 +64,28 @@ private slots:
         QCOMPARE(m->error.reason, QStringLiteral("client too slow"));
     }
 
+    void resumeGoldenAndSnapshotReason()
+    {
+        const Resume r{Topic::Kv, QStringLiteral("app/"), 12, 17};
+        QCOMPARE(encode(r), QByteArray(R"({"FromIndex":12,"Index":17,"Prefix":"app/","Topic":"kv","Type":"Resume"})"));
+        auto m = decode(encode(r), nullptr);
+        QVERIFY(m);
+        QCOMPARE(m->type, MessageType::Resume);
+        QCOMPARE(m->resume, r);
+        const Resume nodes{Topic::Nodes, {}, 3, 3};
+        QCOMPARE(encode(nodes), QByteArray(R"({"FromIndex":3,"Index":3,"Topic":"nodes","Type":"Resume"})"));
+
+        // A Snapshot says why only when it answers a resume it could not honour.
+        const Snapshot plain{Topic::Nodes, {}, 5, {}};
+        QVERIFY(!encode(plain).contains("Reason"));
+        const Snapshot refused{Topic::Nodes, {}, 5, {}, QStringLiteral("index 9 is ahead of this agent (it has applied up to 5)")};
+        QCOMPARE(encode(refused),
+                 QByteArray(R"j({"Index":5,"Reason":"index 9 is ahead of this agent (it has applied up to 5)","Rows":[],"Topic":"nodes","Type":"Snapshot"})j"));
+        m = decode(encode(refused), nullptr);
+        QVERIFY(m);
+        QCOMPARE(m->snapshot, refused);
+    }
+
     void rowIds_data()
     {
         QTest::addColumn<int>("topic");
@@ -102,6 +124,8 @@ private slots:
                                         << QStringLiteral("FromIndex must be a non-negative number");
         QTest::newRow("change without index") << QByteArray(R"({"Type":"Change","Topic":"kv"})")
                                               << QStringLiteral("Change needs a positive Index");
+        QTest::newRow("resume from nothing") << QByteArray(R"({"Type":"Resume","Topic":"kv","FromIndex":0,"Index":4})")
+                                             << QStringLiteral("Resume needs a positive FromIndex and Index");
     }
     void malformed()
     {
