@@ -17,7 +17,8 @@ CommandType typeOf(const Command &cmd)
     switch (cmd.body.index()) {
     case 0: return CommandType::Kv;
     case 1: return CommandType::CatalogRegister;
-    default: return CommandType::CatalogDeregister;
+    case 2: return CommandType::CatalogDeregister;
+    default: return CommandType::SnapshotRestore;
     }
 }
 
@@ -221,6 +222,42 @@ bool readKvCommand(QCborStreamReader &r, KvCommand &kv, QString &why)
     return true;
 }
 
+// ---- Snapshot restore: one byte string of up to kMaxSnapshotRestoreBytes, written and read with
+// the streaming API so that it is copied as few times as possible.
+
+QByteArray encodeSnapshotRestore(const SnapshotRestoreCommand &restore)
+{
+    QByteArray out;
+    out.reserve(restore.snapshot.size() + 32);
+    QCborStreamWriter w(&out);
+    w.startMap(2);
+    w.append(qint64(cbor::command::Type));
+    w.append(qint64(CommandType::SnapshotRestore));
+    w.append(qint64(cbor::command::Body));
+    w.startMap(1);
+    w.append(qint64(cbor::snapshotrestore::Snapshot));
+    w.append(restore.snapshot);
+    w.endMap();
+    w.endMap();
+    return out;
+}
+
+bool readSnapshotRestore(QCborStreamReader &r, SnapshotRestoreCommand &restore, QString &why)
+{
+    bool haveSnapshot = false;
+    const bool ok = readIntMap(r, "snapshot restore command", why, [&](int key, QString &err) {
+        if (key != cbor::snapshotrestore::Snapshot)
+            return r.next();
+        haveSnapshot = readBytes(r, restore.snapshot);
+        if (!haveSnapshot)
+            err = QStringLiteral("expected a byte string");
+        return haveSnapshot;
+    });
+    if (ok && !haveSnapshot)
+        why = QStringLiteral("snapshot restore command: missing the snapshot");
+    return ok && haveSnapshot;
+}
+
 }  // namespace
 
 QByteArray encodeCommand(const Command &cmd)
@@ -230,8 +267,10 @@ QByteArray encodeCommand(const Command &cmd)
         return encodeKv(*kv);
     } else if (const auto *reg = std::get_if<model::RegisterRequest>(&cmd.body)) {
         body = cbormodel::encode(*reg);
+    } else if (const auto *dereg = std::get_if<model::DeregisterRequest>(&cmd.body)) {
+        body = cbormodel::encode(*dereg);
     } else {
-        body = cbormodel::encode(std::get<model::DeregisterRequest>(cmd.body));
+        return encodeSnapshotRestore(std::get<SnapshotRestoreCommand>(cmd.body));
     }
     QCborMap top;
     top.insert(cbor::command::Type, int(typeOf(cmd)));
@@ -322,6 +361,17 @@ std::optional<Command> decodeCommand(const QByteArray &bytes, QString *error)
             return fail(why);
         cmd.type = CommandType::CatalogDeregister;
         cmd.body = req;
+        return cmd;
+    }
+    case qint64(CommandType::SnapshotRestore): {
+        if (body.isEmpty())
+            return fail(QStringLiteral("snapshot restore command: expected a CBOR map"));
+        QCborStreamReader br(body);
+        SnapshotRestoreCommand restore;
+        if (!readSnapshotRestore(br, restore, why))
+            return fail(why);
+        cmd.type = CommandType::SnapshotRestore;
+        cmd.body = std::move(restore);
         return cmd;
     }
     default:

@@ -16,6 +16,7 @@ enum class CommandType : quint8 {
     Kv = 1,                 // KvCommand
     CatalogRegister = 2,    // model::RegisterRequest
     CatalogDeregister = 3,  // model::DeregisterRequest
+    SnapshotRestore = 4,    // SnapshotRestoreCommand
     // append only
 };
 
@@ -36,9 +37,16 @@ struct KvCommand {
     model::KvEntry entry;  // key, value, flags, session; index.modifyIndex carries the cas index
 };
 
+/// Replaces the whole state with a snapshot (PUT /v1/snapshot). Through the log so that every
+/// server applies it at the same index. The payload's own lastApplied is ignored: the state then
+/// stands at this entry's index. Its size is bounded by kMaxSnapshotRestoreBytes (snapshot_archive.h).
+struct SnapshotRestoreCommand {
+    QByteArray snapshot;  // Fsm::snapshot() bytes
+};
+
 struct Command {
     CommandType type = CommandType::Kv;
-    std::variant<KvCommand, model::RegisterRequest, model::DeregisterRequest> body;
+    std::variant<KvCommand, model::RegisterRequest, model::DeregisterRequest, SnapshotRestoreCommand> body;
 };
 
 /// CBOR field tags: every struct is a CBOR map with these small integer keys. Like the type
@@ -86,6 +94,7 @@ enum : int {
 };
 }
 namespace deregisterrequest { enum : int { Node = 1, Datacenter = 2, ServiceId = 3, CheckId = 4 }; }
+namespace snapshotrestore { enum : int { Snapshot = 1 }; }
 }  // namespace cbor
 
 QByteArray encodeCommand(const Command &cmd);

@@ -71,10 +71,16 @@ ApplyResult Fsm::apply(quint64 index, const QByteArray &command)
         const QString err = catalogEnsureRegistration(txn, *reg);
         if (!err.isEmpty())
             result = failed(err);
-    } else {
-        const QString err = catalogDeregister(txn, std::get<model::DeregisterRequest>(cmd->body));
+    } else if (const auto *dereg = std::get_if<model::DeregisterRequest>(&cmd->body)) {
+        const QString err = catalogDeregister(txn, *dereg);
         if (!err.isEmpty())
             result = failed(err);
+    } else {
+        // The store is replaced wholesale (its watches all fire); the txn's commit below then moves
+        // the store's lastIndex on to this entry, whatever index the snapshot stood at.
+        QString err;
+        if (!replaceState(std::get<SnapshotRestoreCommand>(cmd->body).snapshot, index, &err))
+            result = failed(QStringLiteral("the snapshot does not restore: ") + err);
     }
     m_lastApplied = index;
     txn.commit();
@@ -91,6 +97,11 @@ QByteArray Fsm::snapshot() const
 }
 
 bool Fsm::restore(const QByteArray &snapshot, QString *error)
+{
+    return replaceState(snapshot, std::nullopt, error);
+}
+
+bool Fsm::replaceState(const QByteArray &snapshot, std::optional<quint64> lastApplied, QString *error)
 {
     auto fail = [error](const QString &why) {
         if (error)
@@ -115,7 +126,7 @@ bool Fsm::restore(const QByteArray &snapshot, QString *error)
         return fail(QStringLiteral("malformed snapshot: missing lastApplied or store"));
     // Set first so that watchers woken by the store's restore already see the new lastApplied.
     const quint64 previous = m_lastApplied;
-    m_lastApplied = quint64(last.toInteger());
+    m_lastApplied = lastApplied.value_or(quint64(last.toInteger()));
     if (!m_store.restore(store.toByteArray(), error)) {
         m_lastApplied = previous;
         return false;

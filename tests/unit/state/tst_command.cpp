@@ -18,6 +18,7 @@ private slots:
     void kvRoundTrip();
     void registerRoundTripKeepsEveryField();
     void deregisterRoundTrip();
+    void snapshotRestoreRoundTrip();
     void malformedIsRejected_data();
     void malformedIsRejected();
     void mutatedBytesNeverCrash_data();
@@ -199,6 +200,21 @@ void TestCommand::deregisterRoundTrip()
     QCOMPARE(got.checkId, req.checkId);
 }
 
+void TestCommand::snapshotRestoreRoundTrip()
+{
+    const QByteArray snapshot = QByteArray("\x00\xff snapshot bytes", 17).repeated(1000);
+    const QByteArray bytes = encodeCommand(Command{CommandType::Kv, SnapshotRestoreCommand{snapshot}});
+    // The same layout the generic path gives: {0: 4, 1: {1: bytes}}.
+    QCOMPARE(bytes, encoded(top(4, QCborMap{{cbor::snapshotrestore::Snapshot, snapshot}})));
+    const auto decoded = decodeCommand(bytes);
+    QVERIFY(decoded);
+    QCOMPARE(decoded->type, CommandType::SnapshotRestore);
+    QCOMPARE(std::get<SnapshotRestoreCommand>(decoded->body).snapshot, snapshot);
+    const auto empty = decodeCommand(encodeCommand(Command{CommandType::SnapshotRestore, SnapshotRestoreCommand{}}));
+    QVERIFY(empty);
+    QVERIFY(std::get<SnapshotRestoreCommand>(empty->body).snapshot.isEmpty());
+}
+
 void TestCommand::malformedIsRejected_data()
 {
     QTest::addColumn<QByteArray>("bytes");
@@ -248,6 +264,11 @@ void TestCommand::malformedIsRejected_data()
     QCborMap badDereg;
     badDereg.insert(cbor::deregisterrequest::Node, QCborArray{});
     QTest::newRow("deregister: node as array") << encoded(top(3, badDereg)) << "expected text";
+    QTest::newRow("restore: snapshot missing") << encoded(top(4, QCborMap{})) << "missing the snapshot";
+    QTest::newRow("restore: snapshot as text")
+        << encoded(top(4, QCborMap{{cbor::snapshotrestore::Snapshot, QStringLiteral("x")}})) << "byte string";
+    QTest::newRow("restore: body not a map") << encoded(top(4, QCborArray{})) << "expected a CBOR map";
+    QTest::newRow("restore: body missing") << encoded(QCborMap{{cbor::command::Type, 4}}) << "expected a CBOR map";
     QTest::newRow("garbage") << QByteArray("\xff\xff\xff\xff", 4) << "malformed";
     // A map {0: 1, 1: …} whose body is hostile.
     const QByteArray head("\xa2\x00\x01\x01", 4);
@@ -283,6 +304,8 @@ void TestCommand::mutatedBytesNeverCrash_data()
     QTest::newRow("register") << encodeCommand(Command{CommandType::CatalogRegister, fullRegister()});
     QTest::newRow("deregister")
         << encodeCommand(Command{CommandType::CatalogDeregister, model::DeregisterRequest{"n", "dc", "s", "c"}});
+    QTest::newRow("snapshot restore")
+        << encodeCommand(Command{CommandType::SnapshotRestore, SnapshotRestoreCommand{QByteArray("\xa1\x00\x01", 3)}});
 }
 
 void TestCommand::mutatedBytesNeverCrash()

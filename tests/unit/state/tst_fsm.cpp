@@ -26,6 +26,11 @@ private slots:
     void truncatedSnapshotIsRejected();
     void malformedSnapshotIsRejected_data();
     void malformedSnapshotIsRejected();
+    void restoreCommandReplacesTheStateAtItsIndex();
+    void restoreCommandFiresEveryWatch();
+    void restoreCommandIsDeterministic();
+    void restoreCommandWithABadSnapshotChangesNothing_data();
+    void restoreCommandWithABadSnapshotChangesNothing();
 };
 
 namespace {
@@ -105,10 +110,17 @@ bool sameCheckServiceNodes(const QList<model::CheckServiceNode> &a,
     return true;
 }
 
-/// Every read that the API can make, compared value and index.
-void compareStores(const StateStore &x, const StateStore &y)
+QByteArray restoreCmd(const QByteArray &snapshot)
 {
-    QCOMPARE(x.lastIndex(), y.lastIndex());
+    return encodeCommand(Command{CommandType::SnapshotRestore, SnapshotRestoreCommand{snapshot}});
+}
+
+/// Every read that the API can make, compared value and index. `sameLastIndex` false: the stores
+/// may stand at different log indexes (one restored a snapshot through the log).
+void compareStores(const StateStore &x, const StateStore &y, bool sameLastIndex = true)
+{
+    if (sameLastIndex)
+        QCOMPARE(x.lastIndex(), y.lastIndex());
     for (const QString &prefix : QStringList{"", "app/", "app/z", "other/", "other/x/", "nope/", "top"}) {
         QCOMPARE(x.kvList(prefix).index, y.kvList(prefix).index);
         QVERIFY(sameList(x.kvList(prefix).value, y.kvList(prefix).value));
@@ -366,6 +378,143 @@ void TestFsm::malformedSnapshotIsRejected()
     QVERIFY(store.kvGet(QStringLiteral("keep")).value);
     QCOMPARE(fsm.lastApplied(), quint64(1));
     QCOMPARE(store.lastIndex(), quint64(1));
+}
+
+/// Different data at higher indexes than populate() reaches, so a restore must replace it all.
+void populateOther(Fsm &fsm, quint64 from)
+{
+    fsm.apply(from, kvCmd(KvVerb::Set, QStringLiteral("app/a"), "changed"));
+    fsm.apply(from + 1, kvCmd(KvVerb::Set, QStringLiteral("stray"), "new"));
+    fsm.apply(from + 2, kvCmd(KvVerb::Delete, QStringLiteral("top")));
+    fsm.apply(from + 3, regCmd(regService(QStringLiteral("n9"), QStringLiteral("extra"))));
+    fsm.apply(from + 4, deregCmd(QStringLiteral("n1")));
+}
+
+void TestFsm::restoreCommandReplacesTheStateAtItsIndex()
+{
+    StateStore source;
+    Fsm saved(source);
+    const quint64 last = populate(saved);
+    const QByteArray snap = saved.snapshot();
+
+    // The live state went on: more writes, some undoing what the snapshot holds.
+    StateStore live;
+    Fsm fsm(live);
+    populate(fsm);
+    populateOther(fsm, last + 1);
+    const quint64 at = last + 10;
+    const ApplyResult r = fsm.apply(at, restoreCmd(snap));
+    QVERIFY2(r.ok && r.error.isEmpty(), qPrintable(r.error));
+
+    // Every row, every row index and every table index are the snapshot's; the log position is
+    // the restore entry's.
+    compareStores(source, live, false);
+    QCOMPARE(fsm.lastApplied(), at);
+    QCOMPARE(live.lastIndex(), at);
+    QVERIFY(!live.kvGet(QStringLiteral("stray")).value);
+    QCOMPARE(live.kvGet(QStringLiteral("app/a")).value->value, QByteArray("1"));
+    QCOMPARE(live.kvGet(QStringLiteral("top")).value->value, QByteArray("t"));
+    QVERIFY(live.nodeServices(QStringLiteral("n1")).value);
+    QVERIFY(!live.nodeServices(QStringLiteral("n9")).value);
+    // The log continues after the restore entry.
+    QVERIFY(fsm.apply(at + 1, kvCmd(KvVerb::Set, QStringLiteral("app/c"))).ok);
+    QCOMPARE(live.kvGet(QStringLiteral("app/c")).value->index, (model::RaftIndex{at + 1, at + 1}));
+    QCOMPARE(live.kvList(QStringLiteral("app/")).index, at + 1);
+}
+
+void TestFsm::restoreCommandFiresEveryWatch()
+{
+    StateStore source;
+    Fsm saved(source);
+    populate(saved);
+    const QByteArray snap = saved.snapshot();
+
+    StateStore live;
+    Fsm fsm(live);
+    fsm.apply(1, kvCmd(KvVerb::Set, QStringLiteral("unrelated")));
+    int fired = 0;
+    quint64 seenApplied = 0;
+    WatchSet kvWs, catWs, svcWs;
+    live.kvGet(QStringLiteral("unrelated"), &kvWs);
+    live.nodes(&catWs);
+    live.serviceNodes(QStringLiteral("never-registered"), {}, &svcWs);
+    live.watches().watch(kvWs, [&] {
+        ++fired;
+        seenApplied = fsm.lastApplied();
+    });
+    live.watches().watch(catWs, [&] { ++fired; });
+    live.watches().watch(svcWs, [&] { ++fired; });
+    QVERIFY(fsm.apply(7, restoreCmd(snap)).ok);
+    QCOMPARE(fired, 3);
+    QCOMPARE(seenApplied, quint64(7));  // watchers already see the entry's index
+    QCOMPARE(live.watches().size(), 0);
+}
+
+void TestFsm::restoreCommandIsDeterministic()
+{
+    StateStore source;
+    Fsm saved(source);
+    const quint64 last = populate(saved);
+    const QByteArray snap = saved.snapshot();
+
+    // Two servers with the same log end in byte-identical states.
+    StateStore a, b;
+    Fsm fa(a), fb(b);
+    for (Fsm *f : {&fa, &fb}) {
+        populate(*f);
+        populateOther(*f, last + 1);
+        QVERIFY(f->apply(last + 6, restoreCmd(snap)).ok);
+        QVERIFY(f->apply(last + 7, kvCmd(KvVerb::Set, QStringLiteral("after"))).ok);
+    }
+    QCOMPARE(fa.snapshot(), fb.snapshot());
+    // And a snapshot of the restored state restores to the same state again.
+    StateStore c;
+    Fsm fc(c);
+    QString error;
+    QVERIFY2(fc.restore(fa.snapshot(), &error), qPrintable(error));
+    compareStores(a, c);
+}
+
+void TestFsm::restoreCommandWithABadSnapshotChangesNothing_data()
+{
+    QTest::addColumn<QByteArray>("snapshot");
+    QTest::addColumn<QString>("errorContains");
+    StateStore store;
+    Fsm fsm(store);
+    populate(fsm);
+    const QByteArray snap = fsm.snapshot();
+    QTest::newRow("empty") << QByteArray() << "malformed";
+    QTest::newRow("truncated") << snap.left(snap.size() / 2) << "malformed";
+    QTest::newRow("not CBOR") << QByteArray("CNCLSNAP") << "malformed";
+    QCborMap outer = QCborValue::fromCbor(snap).toMap();
+    outer.insert(2, QByteArray("\xa0"));  // an empty map as the store: no version
+    QTest::newRow("store without version") << outer.toCborValue().toCbor() << "version";
+}
+
+void TestFsm::restoreCommandWithABadSnapshotChangesNothing()
+{
+    QFETCH(QByteArray, snapshot);
+    QFETCH(QString, errorContains);
+    StateStore live;
+    Fsm fsm(live);
+    const quint64 last = populate(fsm);
+    StateStore reference;
+    Fsm same(reference);
+    populate(same);
+    int fired = 0;
+    WatchSet ws;
+    live.kvList(QString(), &ws);
+    live.nodes(&ws);
+    live.watches().watch(ws, [&] { ++fired; });
+
+    const ApplyResult r = fsm.apply(last + 1, restoreCmd(snapshot));
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.contains(QLatin1String("does not restore")) && r.error.contains(errorContains), qPrintable(r.error));
+    compareStores(reference, live, false);
+    QCOMPARE(fired, 0);
+    // An entry is an entry: the log position moves on, as for any command that fails.
+    QCOMPARE(fsm.lastApplied(), last + 1);
+    QVERIFY(fsm.apply(last + 2, kvCmd(KvVerb::Set, QStringLiteral("next"))).ok);
 }
 
 QTEST_GUILESS_MAIN(TestFsm)
