@@ -250,6 +250,7 @@ HttpParser::State HttpParser::parseHead()
     }
     m_ready.keepAlive = m_ready.versionMinor >= 1 ? !connClose : (connKeepAlive && !connClose);
 
+    m_maxBody = m_limits.bodyLimit ? m_limits.bodyLimit(m_ready) : m_limits.maxBodyBytes;
     bool chunked = false;
     qint64 length = 0;
     if (haveTransferEncoding) {
@@ -269,7 +270,7 @@ HttpParser::State HttpParser::parseHead()
         if (digits.size() > 18)
             return fail(413, "Request body too large.");
         length = digits.toLongLong();
-        if (length > m_limits.maxBodyBytes)
+        if (length > m_maxBody)
             return fail(413, "Request body too large.");
     }
 
@@ -497,7 +498,7 @@ HttpParser::State HttpParser::parseChunked()
             const char *digits = p;
             while (p < end && hexValue(*p) >= 0) {
                 chunkSize = chunkSize * 16 + hexValue(*p);
-                if (chunkSize > m_limits.maxBodyBytes)
+                if (chunkSize > m_maxBody)
                     return fail(413, "Request body too large.");
                 ++p;
             }
@@ -508,7 +509,7 @@ HttpParser::State HttpParser::parseChunked()
             if (p < end && *p != ';')
                 return fail(400, "Invalid chunk size.");
             // chunk extensions after ';' are ignored
-            if (m_ready.body.size() + chunkSize > m_limits.maxBodyBytes)
+            if (m_ready.body.size() + chunkSize > m_maxBody)
                 return fail(413, "Request body too large.");
             m_pos = i + 1;
             m_scan = m_pos;

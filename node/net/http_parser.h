@@ -12,12 +12,17 @@
 
 #include <QByteArray>
 #include <QString>
+#include <functional>
 
 namespace conclave::net {
 
 struct HttpParserLimits {
     int maxHeaderBytes = 64 * 1024;   // request line + headers → 431
     qint64 maxBodyBytes = 8 * 1024 * 1024;  // larger bodies → 413 (routes apply tighter limits)
+    /// Optional: the body limit of one request, asked once its head is parsed (method, path and
+    /// headers known, no body yet); lets a single route (PUT /v1/snapshot) take more than
+    /// maxBodyBytes. Unset: maxBodyBytes for every request.
+    std::function<qint64(const HttpRequest &head)> bodyLimit;
 };
 
 class HttpParser {
@@ -65,6 +70,7 @@ private:
     qsizetype m_lineStart = 0;     // Head/Trailers: start of the line being read
     qsizetype m_pos = 0;           // start of the unparsed part of the current request in m_buffer
     qint64 m_remaining = 0;        // FixedBody/ChunkData: body bytes still expected
+    qint64 m_maxBody = 0;          // the current request's body limit (HttpParserLimits)
     bool m_expectContinue = false;
 };
 

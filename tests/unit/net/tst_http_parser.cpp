@@ -73,6 +73,7 @@ private slots:
     void rawTargetKeepsEncoding();
     void pipelinedBytesStayBuffered();
     void endlessHeadersAreCutAtTheLimit();
+    void oneRouteMayTakeALargerBody();
     void expectContinueIsReportedOnce();
     void requestHelpers();
     void responseHelpers();
@@ -328,6 +329,33 @@ void TestHttpParser::endlessHeadersAreCutAtTheLimit()
     QCOMPARE(parser.parse(), HttpParser::State::Error);
     QCOMPARE(parser.errorStatus(), 431);
     QCOMPARE(parser.parse(), HttpParser::State::Error);  // stays failed
+}
+
+void TestHttpParser::oneRouteMayTakeALargerBody()
+{
+    HttpParserLimits limits;
+    limits.maxBodyBytes = 4;
+    limits.bodyLimit = [](const conclave::net::HttpRequest &head) -> qint64 {
+        return head.method == "PUT" && head.path == QLatin1String("/big") ? 12 : 4;
+    };
+    const QByteArray twelve = "hello world!";
+    for (int step : {0, 1}) {
+        // Content-Length and chunked bodies alike; each request of a pipeline gets its own limit.
+        Outcome o = run(crlf("PUT /big HTTP/1.1\nContent-Length: 12\n\n") + twelve
+                            + crlf("PUT /big HTTP/1.1\nTransfer-Encoding: chunked\n\n6\nhello \n6\nworld!\n0\n\n")
+                            + crlf("PUT /small HTTP/1.1\nContent-Length: 4\n\nabcd"),
+                        step, limits);
+        QCOMPARE(o.last, HttpParser::State::Incomplete);
+        QCOMPARE(o.requests.size(), 3);
+        o = run(crlf("PUT /big HTTP/1.1\nContent-Length: 13\n\n") + twelve + "?", step, limits);
+        QCOMPARE(o.errorStatus, 413);
+        o = run(crlf("PUT /big HTTP/1.1\nTransfer-Encoding: chunked\n\n6\nhello \n7\nworld!?\n0\n\n"), step, limits);
+        QCOMPARE(o.errorStatus, 413);
+        o = run(crlf("PUT /small HTTP/1.1\nContent-Length: 12\n\n") + twelve, step, limits);
+        QCOMPARE(o.errorStatus, 413);
+        o = run(crlf("GET /big HTTP/1.1\nContent-Length: 12\n\n") + twelve, step, limits);
+        QCOMPARE(o.errorStatus, 413);
+    }
 }
 
 void TestHttpParser::expectContinueIsReportedOnce()
