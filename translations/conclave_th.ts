@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="th_TH" sourcelanguage="en_US">
 <context>
+    <name>Health</name>
+    <message>
+        <source>passing</source>
+        <translation>ปกติ</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>เตือน</translation>
+    </message>
+    <message>
+        <source>critical</source>
+        <translation>วิกฤต</translation>
+    </message>
+    <message>
+        <source>no checks</source>
+        <translation>ไม่มีการตรวจสอบ</translation>
+    </message>
+</context>
+<context>
     <name>conclave::gui::ApiClient</name>
     <message>
         <source>the agent could not be reached: %1</source>
@@ -88,25 +107,6 @@
     <message>
         <source>Enter host:port, for example 127.0.0.1:8500</source>
         <translation>ป้อน โฮสต์:พอร์ต เช่น 127.0.0.1:8500</translation>
-    </message>
-</context>
-<context>
-    <name>Health</name>
-    <message>
-        <source>passing</source>
-        <translation>ปกติ</translation>
-    </message>
-    <message>
-        <source>warning</source>
-        <translation>เตือน</translation>
-    </message>
-    <message>
-        <source>critical</source>
-        <translation>วิกฤต</translation>
-    </message>
-    <message>
-        <source>no checks</source>
-        <translation>ไม่มีการตรวจสอบ</translation>
     </message>
 </context>
 <context>
@@ -449,6 +449,14 @@ A live view of a Conclave (Consul-compatible) cluster.</source>
         <source>%n service(s)</source>
         <translation>
             <numerusform>%n บริการ</numerusform></translation>
+    </message>
+    <message>
+        <source>Connected to %1 · resumed from index %2 without reloading</source>
+        <translation>เชื่อมต่อกับ %1 แล้ว · ทำต่อจากดัชนี %2 โดยไม่ต้องโหลดใหม่</translation>
+    </message>
+    <message>
+        <source>Connected to %1 · reloaded: the agent no longer had every change since index %2</source>
+        <translation>เชื่อมต่อกับ %1 แล้ว · โหลดใหม่แล้ว: เอเจนต์ไม่มีการเปลี่ยนแปลงครบทุกรายการตั้งแต่ดัชนี %2 แล้ว</translation>
     </message>
 </context>
 <context>

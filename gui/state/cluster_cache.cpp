@@ -86,9 +86,10 @@ Health healthFromStatus(const QString &status)
 
 ClusterCache::ClusterCache(AgentLink *link, QObject *parent) : QObject(parent), m_link(link)
 {
-    connect(link, &AgentLink::connected, this, &ClusterCache::resubscribe);
+    connect(link, &AgentLink::connected, this, [this] { resubscribe(true); });
     connect(link, &AgentLink::snapshotReceived, this, &ClusterCache::applySnapshot);
     connect(link, &AgentLink::changeReceived, this, &ClusterCache::applyChange);
+    connect(link, &AgentLink::resumeReceived, this, &ClusterCache::applyResume);
 }
 
 void ClusterCache::setKvPrefix(const QString &prefix)
@@ -98,11 +99,12 @@ void ClusterCache::setKvPrefix(const QString &prefix)
     m_kvPrefix = prefix;
     clearTopic(Topic::Kv);
     emit topicReset(Topic::Kv);
-    resubscribe();
+    resubscribe(false);
 }
 
 void ClusterCache::clear()
 {
+    m_resumeAsked.clear();
     for (Topic t : kAllTopics) {
         clearTopic(t);
         emit topicReset(t);
@@ -110,14 +112,31 @@ void ClusterCache::clear()
     emit updated();
 }
 
-void ClusterCache::resubscribe()
+void ClusterCache::resubscribe(bool connected)
 {
     if (m_link->state() != AgentLink::State::Connected)
         return;
     stream::Subscribe s;
-    for (Topic t : kAllTopics)
+    m_resumeAsked.clear();
+    m_resumed = m_reloaded = 0;
+    m_resumeFrom = 0;
+    for (Topic t : kAllTopics) {
         s.topics.append(stream::TopicRequest{t, t == Topic::Kv ? m_kvPrefix : QString(), index(t)});
+        if (connected && index(t) > 0) {
+            m_resumeAsked.insert(int(t));
+            m_resumeFrom = std::max(m_resumeFrom, index(t));
+        }
+    }
     m_link->subscribe(s);
+}
+
+void ClusterCache::noteAnswer(Topic topic, bool resumed)
+{
+    if (!m_resumeAsked.remove(int(topic)))
+        return;
+    ++(resumed ? m_resumed : m_reloaded);
+    if (m_resumeAsked.isEmpty())
+        emit resumeAnswered(m_resumed, m_reloaded, m_resumeFrom);
 }
 
 void ClusterCache::clearTopic(Topic topic)
@@ -194,6 +213,7 @@ void ClusterCache::applySnapshot(const stream::Snapshot &snapshot)
 {
     if (snapshot.topic == Topic::Kv && snapshot.prefix != m_kvPrefix)
         return;  // an answer to an older subscription
+    noteAnswer(snapshot.topic, false);
     clearTopic(snapshot.topic);
     for (const QJsonValue &v : snapshot.rows) {
         const QJsonObject row = v.toObject();
@@ -230,6 +250,15 @@ void ClusterCache::applyChange(const stream::Change &change)
     m_index.insert(int(change.topic), change.index);
     emit topicChanged(change.topic, upserted, change.deletes);
     emit updated();
+}
+
+void ClusterCache::applyResume(const stream::Resume &resume)
+{
+    if (resume.topic == Topic::Kv && resume.prefix != m_kvPrefix)
+        return;
+    // The rows stay; the Changes that follow bring them up to date (those at or below the index
+    // already applied, should any come, are ignored as usual).
+    noteAnswer(resume.topic, true);
 }
 
 QList<model::Service> ClusterCache::servicesOf(const QString &node) const

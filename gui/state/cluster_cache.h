@@ -1,12 +1,15 @@
 #pragma once
 // ClusterCache: the viewer's mirror of one agent's state, fed by AgentLink messages. Keeps, per
-// topic, the rows and the index of the last message applied; subscribes (and after a reconnect
-// resubscribes with FromIndex = those indexes, so an unchanged agent sends no reload). Emits which
-// rows changed so models can emit dataChanged for those rows only (STYLE.md §3 GUI data flow).
+// topic, the rows and the index of the last message applied; subscribes, and after a reconnect
+// resubscribes with FromIndex = those indexes: where the agent still has the changes since, it
+// answers with a Resume and sends just those as Changes, which apply in place (no topicReset, so
+// models keep their rows and views their selection); otherwise it sends a Snapshot, which reloads
+// the topic. Emits which rows changed so models can emit dataChanged for those rows only (STYLE.md
+// §3 GUI data flow), and, once every topic asked to resume has been answered, how many resumed.
 //
 // Rules: a Snapshot replaces its topic (it is authoritative, even at a lower index: the agent may
 // have been reset); a Change applies only if it raises the topic's index (duplicates and stale
-// messages are ignored).
+// messages are ignored); a Resume changes nothing by itself.
 //
 // Owned by GuiApplication (or a test/bench) together with its AgentLink; GUI thread only. This is
 // the only GUI code that reads stream rows (JSON); models and views see model:: types.
@@ -73,6 +76,7 @@ public:
     /// tests and the benchmark can time it).
     void applySnapshot(const stream::Snapshot &snapshot);
     void applyChange(const stream::Change &change);
+    void applyResume(const stream::Resume &resume);
 
 signals:
     void topicReset(conclave::stream::Topic topic);
@@ -80,9 +84,18 @@ signals:
     void topicChanged(conclave::stream::Topic topic, const QStringList &upserted, const QStringList &deleted);
     /// Any topic moved: the status bar refreshes its counts.
     void updated();
+    /// The agent answered a subscription that asked to continue from earlier indexes (a
+    /// reconnect): `resumedTopics` continue with the Changes they missed, `reloadedTopics` got a
+    /// Snapshot instead. `fromIndex` is the highest index asked. Not emitted for a subscription
+    /// that asked for nothing (the first one).
+    void resumeAnswered(int resumedTopics, int reloadedTopics, quint64 fromIndex);
 
 private:
-    void resubscribe();
+    /// `connected`: the link has just (re)connected; only then are the answers tallied for
+    /// resumeAnswered.
+    void resubscribe(bool connected);
+    /// Counts the answer to a topic asked to resume; emits resumeAnswered after the last one.
+    void noteAnswer(stream::Topic topic, bool resumed);
     void upsertRow(stream::Topic topic, const QString &id, const QJsonObject &row);
     void removeRow(stream::Topic topic, const QString &id);
     void clearTopic(stream::Topic topic);
@@ -99,6 +112,11 @@ private:
     QHash<QString, QSet<QString>> m_servicesByNode;
     QHash<QString, QSet<QString>> m_checksByNode;
     QHash<QString, QDateTime> m_checkChangedAt;
+    // The subscription in flight: topics asked to resume and not answered yet, and the tally.
+    QSet<int> m_resumeAsked;
+    int m_resumed = 0;
+    int m_reloaded = 0;
+    quint64 m_resumeFrom = 0;
 };
 
 }  // namespace conclave::gui

@@ -72,6 +72,7 @@ MainWindow::MainWindow(ClusterCache *cache, AgentLink *link, ApiClient *api, QWi
             m_countsTimer.start();
     });
     connect(link, &AgentLink::stateChanged, this, &MainWindow::onLinkState);
+    connect(cache, &ClusterCache::resumeAnswered, this, &MainWindow::onResumeAnswered);
     retranslate();
     onLinkState(link->state(), link->detail());
     refreshCounts();
@@ -315,6 +316,8 @@ void MainWindow::selectNode(const QString &node)
 
 void MainWindow::onLinkState(AgentLink::State state, const QString &detail)
 {
+    if (state != AgentLink::State::Connected)
+        m_resume = {};
     QString text;
     Health dot = Health::Unknown;
     switch (state) {
@@ -326,7 +329,14 @@ void MainWindow::onLinkState(AgentLink::State state, const QString &detail)
         dot = Health::Warning;
         break;
     case AgentLink::State::Connected:
-        text = tr("Connected to %1").arg(m_link->address());
+        if (!m_resume.known)
+            text = tr("Connected to %1").arg(m_link->address());
+        else if (!m_resume.reloaded)
+            text = tr("Connected to %1 · resumed from index %2 without reloading").arg(m_link->address()).arg(m_resume.fromIndex);
+        else
+            text = tr("Connected to %1 · reloaded: the agent no longer had every change since index %2")
+                       .arg(m_link->address())
+                       .arg(m_resume.fromIndex);
         dot = Health::Passing;
         break;
     case AgentLink::State::Reconnecting:
@@ -338,6 +348,13 @@ void MainWindow::onLinkState(AgentLink::State state, const QString &detail)
     m_connDot->setPixmap(healthIcon(dot).pixmap(14, 14));
     m_disconnectAction->setEnabled(state != AgentLink::State::Disconnected);
     setWindowTitle(m_link->address().isEmpty() ? tr("Conclave") : tr("Conclave — %1").arg(m_link->address()));
+}
+
+void MainWindow::onResumeAnswered(int resumedTopics, int reloadedTopics, quint64 fromIndex)
+{
+    Q_UNUSED(resumedTopics);
+    m_resume = {true, reloadedTopics > 0, fromIndex};
+    onLinkState(m_link->state(), m_link->detail());
 }
 
 QString MainWindow::connectionText() const

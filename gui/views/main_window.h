@@ -71,6 +71,7 @@ private:
     void retranslate();
     void applyFilter();
     void onLinkState(AgentLink::State state, const QString &detail);
+    void onResumeAnswered(int resumedTopics, int reloadedTopics, quint64 fromIndex);
     void refreshCounts();
 
     ClusterCache *m_cache;
@@ -98,6 +99,13 @@ private:
     QActionGroup *m_langGroup = nullptr;
     QTimer m_countsTimer;
     bool m_syncingSelection = false;
+    // How the agent answered the last reconnect (shown next to "Connected to …" until the link
+    // leaves that state); kept as data so that a language switch re-renders it.
+    struct ResumeOutcome {
+        bool known = false;
+        bool reloaded = false;
+        quint64 fromIndex = 0;
+    } m_resume;
 };
 
 }  // namespace conclave::gui

@@ -39,6 +39,16 @@ public:
     {
         emit changeReceived(stream::Change{topic, prefix, index, upserts, deletes});
     }
+    /// The agent's answer to a topic it can continue from `fromIndex`; Changes follow.
+    void resume(stream::Topic topic, quint64 fromIndex, quint64 index, const QString &prefix = {})
+    {
+        emit resumeReceived(stream::Resume{topic, prefix, fromIndex, index});
+    }
+    /// A Snapshot that answers a resume the agent could not honour.
+    void reload(stream::Topic topic, quint64 index, const QJsonArray &rows, const QString &reason)
+    {
+        emit snapshotReceived(stream::Snapshot{topic, {}, index, rows, reason});
+    }
 
     // Row builders, spelled by the shared codec exactly as the agent spells them.
     static QJsonObject nodeRow(const QString &name, const QString &address, const QString &dc = QStringLiteral("dc1"))

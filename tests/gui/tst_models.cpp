@@ -95,6 +95,73 @@ private slots:
         QCOMPARE(m_cache->nodes().size(), 4);  // nothing was dropped meanwhile
     }
 
+    void resumedTopicsUpdateInPlaceAndReportIt()
+    {
+        TopologyModel topology(m_cache.get());
+        KvTreeModel kv(m_cache.get());
+        HealthModel health(m_cache.get());
+        QAbstractItemModelTester t1(&topology, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester t2(&kv, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester t3(&health, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        loadCluster();
+        topology.flushPendingRebuild();
+        QSignalSpy topologyReset(&topology, &QAbstractItemModel::modelReset);
+        QSignalSpy kvReset(&kv, &QAbstractItemModel::modelReset);
+        QSignalSpy healthReset(&health, &QAbstractItemModel::modelReset);
+        QSignalSpy topicResets(m_cache.get(), &ClusterCache::topicReset);
+        QSignalSpy answered(m_cache.get(), &ClusterCache::resumeAnswered);
+        const QPersistentModelIndex beta(topology.nodeIndex(QStringLiteral("beta")));
+
+        m_link->drop(QStringLiteral("gone"));
+        m_link->reconnect();
+        for (const auto &t : m_link->subscriptions.last().topics)
+            m_link->resume(t.topic, t.fromIndex, t.fromIndex + (t.topic == Topic::Kv ? 2 : 0));
+        QCOMPARE(answered.size(), 1);
+        QCOMPARE(answered[0][0].toInt(), 5);  // every topic the viewer held (loadCluster has no members)
+        QCOMPARE(answered[0][1].toInt(), 0);
+        QCOMPARE(answered[0][2].value<quint64>(), quint64(4));
+        // The Changes the viewer missed, as the agent sends them after a Resume.
+        m_link->change(Topic::Kv, 5, {FakeAgentLink::kvRow(QStringLiteral("app/new"), "n", 5)}, {QStringLiteral("top")});
+        m_link->change(Topic::Kv, 6, {FakeAgentLink::kvRow(QStringLiteral("app/b"), "{\"x\":2}", 6)});
+        QVERIFY(kv.indexForKey(QStringLiteral("app/new")).isValid());
+        QVERIFY(!kv.indexForKey(QStringLiteral("top")).isValid());
+        QCOMPARE(m_cache->kv().value(QStringLiteral("app/b")).value, QByteArray("{\"x\":2}"));
+        QCOMPARE(topologyReset.size(), 0);
+        QCOMPARE(kvReset.size(), 0);
+        QCOMPARE(healthReset.size(), 0);
+        QCOMPARE(topicResets.size(), 0);
+        QVERIFY(beta.isValid());
+        QCOMPARE(m_cache->nodes().size(), 3);
+    }
+
+    void aRefusedResumeReloadsThatTopicOnly()
+    {
+        KvTreeModel kv(m_cache.get());
+        QAbstractItemModelTester tester(&kv, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        loadCluster();
+        QSignalSpy kvReset(&kv, &QAbstractItemModel::modelReset);
+        QSignalSpy answered(m_cache.get(), &ClusterCache::resumeAnswered);
+        m_link->drop(QStringLiteral("gone"));
+        m_link->reconnect();
+        for (const auto &t : m_link->subscriptions.last().topics) {
+            if (t.topic == Topic::Kv)
+                m_link->reload(Topic::Kv, 40, {FakeAgentLink::kvRow(QStringLiteral("fresh"), "f", 40)},
+                               QStringLiteral("this agent's history of kv starts at index 30, after 4"));
+            else
+                m_link->resume(t.topic, t.fromIndex, t.fromIndex);
+        }
+        QCOMPARE(answered.size(), 1);
+        QCOMPARE(answered[0][0].toInt(), 4);
+        QCOMPARE(answered[0][1].toInt(), 1);
+        QCOMPARE(kvReset.size(), 1);
+        QCOMPARE(m_cache->kv().keys(), QStringList{QStringLiteral("fresh")});
+        QCOMPARE(m_cache->nodes().size(), 3);
+
+        // A Snapshot that is not an answer to a resume (the first subscription) reports nothing.
+        m_link->snapshot(Topic::Kv, 41, {});
+        QCOMPARE(answered.size(), 1);
+    }
+
     void derivedHealthAndRoles()
     {
         loadCluster();
