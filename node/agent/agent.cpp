@@ -365,6 +365,7 @@ bool Agent::start(QString *error)
     ctx.config.maxQueryTimeMs = m_config.maxQueryTimeMs;
     ctx.config.kvMaxValueSize = m_config.kvMaxValueSize;
     ctx.store = m_store.get();
+    ctx.fsm = m_fsm.get();
     ctx.log = m_log;
     m_raftOperator = std::make_unique<AgentRaftOperator>(
         m_raft.get(), m_discovery.get(), *m_store, m_nodeId,
@@ -381,6 +382,10 @@ bool Agent::start(QString *error)
         net::HttpParserLimits limits;
         // A KV value may be kv_max_value_size; leave room so the route, not the parser, answers 413.
         limits.maxBodyBytes = std::max<qint64>(limits.maxBodyBytes, m_config.kvMaxValueSize + 1);
+        // A snapshot restore may be larger than any other body (HttpApi::bodyLimit).
+        limits.bodyLimit = [defaultLimit = limits.maxBodyBytes](const net::HttpRequest &head) {
+            return api::HttpApi::bodyLimit(head, defaultLimit);
+        };
         api::HttpApi *apiPtr = m_api.get();
         m_http = std::make_unique<net::HttpServer>(
             [apiPtr](const net::HttpRequest &req, net::HttpResponder r) { apiPtr->handle(req, std::move(r)); }, limits);

@@ -105,6 +105,7 @@ void agentCheckWarn(const CallPtr &c);
 void agentCheckFail(const CallPtr &c);
 void agentCheckUpdate(const CallPtr &c);
 void agentMaintenance(const CallPtr &c);
+void snapshotEndpoint(const CallPtr &c);
 void statusLeader(const CallPtr &c);
 void statusPeers(const CallPtr &c);
 

@@ -71,6 +71,8 @@ const Route kRoutes[] = {
     {"/v1/status/leader", false, Get, false, statusLeader},
     {"/v1/status/peers", false, Get, false, statusPeers},
 
+    {"/v1/snapshot", false, Get | Put, false, snapshotEndpoint},
+
     // Consul endpoint groups that later issues bring: a clear 501, never a silent 404.
     {"/v1/session/", true, Get | Put, false, notImplemented},
     {"/v1/txn", false, Put, false, notImplemented},
@@ -80,7 +82,6 @@ const Route kRoutes[] = {
     {"/v1/operator/raft/peer", false, Delete, false, operatorRaftPeer},
     {"/v1/operator/raft/transfer-leader", false, Post, false, operatorRaftTransferLeader},
     {"/v1/operator/", true, Get | Put | Post | Delete, false, notImplemented},
-    {"/v1/snapshot", false, Get | Put, false, notImplemented},
     {"/v1/acl/", true, Get | Put | Post | Delete, false, notImplemented},
     {"/v1/query", true, Get | Put | Post | Delete, false, notImplemented},
 };
@@ -308,6 +309,7 @@ struct HttpApi::Parked {
     state::WatchRegistry::Handle watch = 0;
     QTimer *deadline = nullptr;
     bool finished = false;
+    quint64 epoch = 0;  // the store's epoch when the query parked
 };
 
 void finishParked(const std::shared_ptr<HttpApi::Parked> &p, HttpApi *api)
@@ -353,7 +355,11 @@ void Call::blockingRead(ReadFn fn)
     ++api->m_parked;
 
     // One attempt: run the read; answer if its index moved past ?index (Consul blocks while
-    // index <= ?index), else register on what it read. `final` answers whatever it finds.
+    // index <= ?index), else register on what it read. `final` answers whatever it finds. After a
+    // snapshot restore replaced the store it answers at once whatever the index, as Consul's
+    // blockingQuery does when its store is abandoned: indexes may have gone backwards, and the
+    // client resets to the lower index it is given (consul-http-api.md, blocking queries).
+    parked->epoch = store().epoch();
     auto attempt = std::make_shared<std::function<void(bool)>>();
     std::weak_ptr<std::function<void(bool)>> weakAttempt = attempt;
     *attempt = [parked, api, weakAttempt](bool final) {
@@ -362,7 +368,8 @@ void Call::blockingRead(ReadFn fn)
         Call &c = *parked->call;
         state::WatchSet ws;
         ReadResult r = parked->read(&ws);
-        if (final || r.index > c.opts.minIndex || ws.isEmpty()) {
+        const bool restored = c.store().epoch() != parked->epoch;
+        if (final || restored || r.index > c.opts.minIndex || ws.isEmpty()) {
             finishParked(parked, api);
             c.addReadHeaders(r.response, r.index);
             c.send(r.response);

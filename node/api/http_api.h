@@ -6,6 +6,7 @@
 #include "api/agent_delegate.h"
 #include "api/raft_operator.h"
 #include "api/query_options.h"
+#include "core/state/fsm.h"
 #include "core/state/state_store.h"
 #include "net/http_server.h"
 #include "server/replicated_log.h"
@@ -27,6 +28,7 @@ struct ApiConfig {
 struct ApiContext {
     ApiConfig config;
     state::StateStore *store = nullptr;
+    state::Fsm *fsm = nullptr;  // the FSM over `store` (/v1/snapshot); null: snapshots answer 500
     server::ReplicatedLog *log = nullptr;
     AgentDelegate *agent = nullptr;
     RaftOperator *raft = nullptr;  // null on agents without a Raft log
@@ -41,6 +43,10 @@ public:
 
     /// The handler to give to net::HttpServer.
     void handle(const net::HttpRequest &req, net::HttpResponder responder);
+    /// The body limit of one request, for net::HttpParserLimits::bodyLimit: `defaultLimit`, or
+    /// state::kMaxSnapshotRestoreBytes + 1 for PUT /v1/snapshot (one byte over still reaches the
+    /// route, which answers 413 naming the limit).
+    static qint64 bodyLimit(const net::HttpRequest &head, qint64 defaultLimit);
 
     /// Number of blocking queries currently parked (for tests and stats).
     int parkedQueries() const;

@@ -113,7 +113,7 @@ public:
 
     QString nodeId() const { return m_config.nodeId; }
     QString leaderId() const;
-    quint64 currentTerm() const;
+    quint64 currentTerm() const override;
     quint64 lastSnapshotIndex() const { return m_lastSnapshot.meta.index.value; }
     /// Voter ids of the current membership.
     QStringList voterIds() const;

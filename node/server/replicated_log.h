@@ -51,6 +51,8 @@ public:
     virtual qint64 lastContactMs() const = 0;
     virtual quint64 appliedIndex() const = 0;
     virtual quint64 commitIndex() const = 0;
+    /// This server's current Raft term (0 when the log keeps none).
+    virtual quint64 currentTerm() const { return 0; }
     /// Linearizable read barrier: `done(true)` (on the event loop, never inside the call) once
     /// this server applied every entry committed before the call, confirmed with a quorum;
     /// `done(false)` when no leader answers in time. A single voter is its own quorum.

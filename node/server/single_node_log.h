@@ -62,7 +62,7 @@ public:
     quint64 lastSnapshotIndex() const { return m_lastSnapshotIndex; }
     /// The log holds no entry at or below this index (it was compacted).
     quint64 compactedIndex() const { return m_compactedIndex; }
-    quint64 currentTerm() const { return m_term; }
+    quint64 currentTerm() const override { return m_term; }
     /// Append-path counters of the storage thread (batches, entries, fsync time).
     storage::StorageStats storageStats() const;
     /// Warnings raised while opening (e.g. a corrupt snapshot that was skipped).
