@@ -19,6 +19,7 @@ const char kUsage[] =
     "    members    Lists the members of a Conclave cluster\n"
     "    operator   Provides cluster-level tools (raft list-peers, remove-peer)\n"
     "    services   Interact with services\n"
+    "    snapshot   Saves, restores and inspects snapshots of the servers' state\n"
     "    version    Prints the Conclave version\n"
     "\n"
     "Commands talk to the agent at -http-addr, CONSUL_HTTP_ADDR or http://127.0.0.1:8500.\n";
@@ -97,6 +98,8 @@ int runCli(const QStringList &args, const CliIo &io)
         return runOperator(rest, io);
     if (verb == u"services")
         return runServices(rest, io);
+    if (verb == u"snapshot")
+        return runSnapshot(rest, io);
     if (verb == u"version" || verb == u"-version" || verb == u"--version" || verb == u"-v")
         return runVersion(rest, io);
     if (verb != u"help" && verb != u"-h" && verb != u"--help" && verb != u"-help")

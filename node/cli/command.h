@@ -32,6 +32,7 @@ int runCatalog(const QStringList &args, const CliIo &io);
 int runMembers(const QStringList &args, const CliIo &io);
 int runOperator(const QStringList &args, const CliIo &io);
 int runServices(const QStringList &args, const CliIo &io);
+int runSnapshot(const QStringList &args, const CliIo &io);
 int runVersion(const QStringList &args, const CliIo &io);
 
 /// Builds a client from the -http-addr/-token flags (see httpFlags) and the environment.

@@ -8,9 +8,15 @@
 #include "cli/members_command.h"
 #include "cli/operator_command.h"
 #include "cli/output.h"
+#include "cli/snapshot_command.h"
 #include "cli/version_command.h"
+#include "core/state/command.h"
+#include "core/state/fsm.h"
+#include "core/state/snapshot_archive.h"
 
 #include <QBuffer>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QMutex>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -125,6 +131,63 @@ Run run(const QStringList &args, const QString &addr, const QByteArray &stdinDat
     return {code, out.data(), err.data()};
 }
 
+// Runs `args` against a FakeAgent answering `routes`; `requests` gets what it was sent.
+Run runWithAgent(const QMap<QByteArray, FakeAgent::Reply> &routes, const QStringList &args,
+                 QList<QByteArray> *requests)
+{
+    FakeAgent agent;
+    agent.routes = routes;
+    QThread thread;
+    agent.moveToThread(&thread);
+    thread.start();
+    quint16 port = 0;
+    QMetaObject::invokeMethod(
+        &agent, [&agent, &port] { port = agent.start(); }, Qt::BlockingQueuedConnection);
+    const Run r = run(args, QStringLiteral("127.0.0.1:%1").arg(port));
+    QThread *const self = QThread::currentThread();
+    QMetaObject::invokeMethod(
+        &agent, [&agent, self] { agent.stop(self); }, Qt::BlockingQueuedConnection);
+    thread.quit();
+    thread.wait();
+    *requests = agent.requests();
+    return r;
+}
+
+// An archive of a small state: keys a, b (indexes 1, 2), node n1 with service web and one check (3).
+QByteArray sampleArchive()
+{
+    state::StateStore store;
+    state::Fsm fsm(store);
+    for (const auto &[index, key] : {std::pair{1, "a"}, std::pair{2, "b"}}) {
+        model::KvEntry e;
+        e.key = QString::fromLatin1(key);
+        e.value = "v";
+        fsm.apply(index, state::encodeCommand(state::Command{state::CommandType::Kv,
+                                                             state::KvCommand{state::KvVerb::Set, e}}));
+    }
+    model::RegisterRequest r;
+    r.node = QStringLiteral("n1");
+    r.address = QStringLiteral("10.0.0.1");
+    r.datacenter = QStringLiteral("dc1");
+    r.hasService = true;
+    r.service.id = r.service.service = QStringLiteral("web");
+    r.service.port = 80;
+    model::Check chk;
+    chk.name = QStringLiteral("web-up");
+    chk.status = model::status::Passing;
+    chk.serviceId = QStringLiteral("web");
+    r.checks << chk;
+    fsm.apply(3, state::encodeCommand(state::Command{state::CommandType::CatalogRegister, r}));
+    state::ArchiveMeta meta;
+    meta.index = 3;
+    meta.term = 2;
+    meta.createdMs = 1767225600123;  // 2026-01-01T00:00:00.123Z
+    meta.id = state::archiveId(meta.term, meta.index, meta.createdMs);
+    meta.datacenter = QStringLiteral("dc1");
+    meta.conclaveVersion = QStringLiteral("0.1.0");
+    return state::encodeArchive(meta, fsm.snapshot());
+}
+
 const char kDetailedGolden[] = "CreateIndex      89\n"
                                "Flags            0\n"
                                "Key              redis/config/connections\n"
@@ -163,6 +226,11 @@ private slots:
     void endToEnd_data();
     void endToEnd();
     void connectionRefused();
+    void snapshotInspect();
+    void snapshotSaveWritesAVerifiedFile();
+    void snapshotSaveRefusesADamagedArchive();
+    void snapshotRestoreSendsTheFile();
+    void snapshotRestoreRefusesADamagedFileWithoutSending();
 };
 
 void TestCli::parsesFlags_data()
@@ -558,6 +626,130 @@ void TestCli::connectionRefused()
     QVERIFY(r.out.isEmpty());
     QCOMPARE(QString::fromUtf8(r.err),
              QStringLiteral("Error querying agent: connection refused to ") + addr + u'\n');
+}
+
+
+void TestCli::snapshotInspect()
+{
+    const QByteArray archive = sampleArchive();
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("backup.snap"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(archive);
+    f.close();
+    // Offline: no agent listens at 127.0.0.1:1.
+    const Run r = run({QStringLiteral("snapshot"), QStringLiteral("inspect"), path}, QStringLiteral("127.0.0.1:1"));
+    QCOMPARE(r.err, QByteArray());
+    QCOMPARE(r.code, 0);
+    const QByteArray expected = " ID               2-3-1767225600123\n"
+                                " Size             " + QByteArray::number(archive.size()) + "\n"
+                                " Index            3\n"
+                                " Term             2\n"
+                                " Version          1\n"
+                                " Datacenter       dc1\n"
+                                " Created          2026-01-01T00:00:00.123Z\n"
+                                " ConclaveVersion  0.1.0\n"
+                                "\n"
+                                " Type     Count\n"
+                                " KV       2\n"
+                                " Node     1\n"
+                                " Service  1\n"
+                                " Check    1\n";
+    QCOMPARE(r.out, expected);
+}
+
+void TestCli::snapshotSaveWritesAVerifiedFile()
+{
+    const QByteArray archive = sampleArchive();
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("backup.snap"));
+    QList<QByteArray> requests;
+    const Run r = runWithAgent({{"GET /v1/snapshot", {200, archive}}},
+                               {QStringLiteral("snapshot"), QStringLiteral("save"), QStringLiteral("-stale"), path}, &requests);
+    QCOMPARE(r.err, QByteArray());
+    QCOMPARE(r.out, QByteArray("Saved and verified snapshot to index 3\n"));
+    QCOMPARE(r.code, 0);
+    QCOMPARE(requests, QList<QByteArray>{"GET /v1/snapshot?stale"});
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), archive);
+}
+
+void TestCli::snapshotSaveRefusesADamagedArchive()
+{
+    QByteArray damaged = sampleArchive();
+    damaged[damaged.size() / 2] = char(damaged[damaged.size() / 2] ^ 0x01);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("backup.snap"));
+    QFile old(path);
+    QVERIFY(old.open(QIODevice::WriteOnly));
+    old.write("the previous backup");
+    old.close();
+    QList<QByteArray> requests;
+    const Run r = runWithAgent({{"GET /v1/snapshot", {200, damaged}}},
+                               {QStringLiteral("snapshot"), QStringLiteral("save"), path}, &requests);
+    QCOMPARE(r.code, 1);
+    QCOMPARE(r.out, QByteArray());
+    QVERIFY2(r.err.startsWith("Error verifying the snapshot the agent sent (nothing was written): "), r.err.constData());
+    QVERIFY2(r.err.contains("checksum"), r.err.constData());
+    QVERIFY(old.open(QIODevice::ReadOnly));
+    QCOMPARE(old.readAll(), QByteArray("the previous backup"));
+}
+
+void TestCli::snapshotRestoreSendsTheFile()
+{
+    const QByteArray archive = sampleArchive();
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("backup.snap"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(archive);
+    f.close();
+    QList<QByteArray> requests;
+    const Run r = runWithAgent({{"PUT /v1/snapshot", {200, QByteArray()}}},
+                               {QStringLiteral("snapshot"), QStringLiteral("restore"), path}, &requests);
+    QCOMPARE(r.err, QByteArray());
+    QCOMPARE(r.out, QByteArray("Restored snapshot\n"));
+    QCOMPARE(r.code, 0);
+    QCOMPARE(requests, QList<QByteArray>{"PUT /v1/snapshot " + archive});
+
+    // The server's refusal is the CLI's error.
+    const Run refused = runWithAgent({{"PUT /v1/snapshot", {500, "No cluster leader"}}},
+                                     {QStringLiteral("snapshot"), QStringLiteral("restore"), path}, &requests);
+    QCOMPARE(refused.code, 1);
+    QCOMPARE(refused.err, QByteArray("Error! 500: No cluster leader\n"));
+}
+
+void TestCli::snapshotRestoreRefusesADamagedFileWithoutSending()
+{
+    const QByteArray archive = sampleArchive();
+    QTemporaryDir dir;
+    const QList<std::pair<QByteArray, QByteArray>> cases{
+        {"truncated", archive.left(archive.size() - 1)},
+        {"not an archive", "hello"},
+        {"empty", QByteArray()},
+    };
+    for (const auto &[name, bytes] : cases) {
+        const QString path = dir.filePath(QString::fromLatin1(name));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(bytes);
+        f.close();
+        QList<QByteArray> requests;
+        const Run r = runWithAgent({{"PUT /v1/snapshot", {200, QByteArray()}}},
+                                   {QStringLiteral("snapshot"), QStringLiteral("restore"), path}, &requests);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.startsWith("Error verifying " + path.toUtf8() + " (nothing was restored): "), r.err.constData());
+        QVERIFY2(requests.isEmpty(), name.constData());
+    }
+    const Run missing = run({QStringLiteral("snapshot"), QStringLiteral("restore"), dir.filePath(QStringLiteral("nope"))},
+                            QStringLiteral("127.0.0.1:1"));
+    QCOMPARE(missing.code, 1);
+    QVERIFY2(missing.err.startsWith("Error opening snapshot file "), missing.err.constData());
+    const Run noFile = run({QStringLiteral("snapshot"), QStringLiteral("save")}, QStringLiteral("127.0.0.1:1"));
+    QCOMPARE(noFile.code, 1);
+    QCOMPARE(noFile.err, QByteArray("This command takes one argument: <file> (got 0)\n"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
