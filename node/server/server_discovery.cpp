@@ -21,27 +21,7 @@ namespace {
 
 const QString kPeerFileName = QStringLiteral("server-peers.json");
 const QString kPlaceholder = QStringLiteral("join:");
-constexpr int kMaxServers = 64;  // a ServerList longer than this is refused
-
-QCborArray peersToCbor(const QList<RaftNode::Peer> &peers)
-{
-    QCborArray a;
-    for (const RaftNode::Peer &p : peers)
-        a.append(QCborMap{{1, p.id}, {2, p.address}});
-    return a;
-}
-
-bool peerFromCbor(const QCborValue &v, RaftNode::Peer *out)
-{
-    if (!v.isMap())
-        return false;
-    const QCborMap m = v.toMap();
-    if (!m.value(1).isString() || !m.value(2).isString())
-        return false;
-    out->id = m.value(1).toString();
-    out->address = m.value(2).toString();
-    return !out->id.isEmpty() && out->id.size() <= 256 && out->address.size() <= 300 && !out->id.startsWith(kPlaceholder);
-}
+constexpr int kMaxServers = ServerList::kMaxServers;
 
 }  // namespace
 
@@ -52,48 +32,6 @@ ServerDiscovery::ServerDiscovery(net::PeerTransport &transport, RaftNode &raft, 
         announce();
         decide();
     });
-}
-
-QByteArray ServerDiscovery::encodeList(const List &list)
-{
-    QCborArray servers;
-    for (const Entry &e : list.servers)
-        servers.append(QCborMap{{1, e.id}, {2, e.address}, {3, e.inCluster}});
-    return QCborValue(QCborMap{{1, list.expect}, {2, servers}, {3, peersToCbor(list.initialVoters)}}).toCbor();
-}
-
-bool ServerDiscovery::decodeList(const QByteArray &bytes, List *out)
-{
-    QCborParserError err;
-    const QCborValue v = QCborValue::fromCbor(bytes, &err);
-    if (err.error != QCborError::NoError || !v.isMap())
-        return false;
-    const QCborMap m = v.toMap();
-    if (!m.value(1).isInteger() || !m.value(2).isArray() || !m.value(3).isArray())
-        return false;
-    const qint64 expect = m.value(1).toInteger();
-    if (expect < 0 || expect > kMaxServers)
-        return false;
-    const QCborArray servers = m.value(2).toArray();
-    const QCborArray voters = m.value(3).toArray();
-    if (servers.size() > kMaxServers || voters.size() > kMaxServers)
-        return false;
-    List list;
-    list.expect = int(expect);
-    for (const QCborValue &s : servers) {
-        RaftNode::Peer p;
-        if (!peerFromCbor(s, &p) || !s.toMap().value(3).isBool())
-            return false;
-        list.servers.append(Entry{p.id, p.address, s.toMap().value(3).toBool()});
-    }
-    for (const QCborValue &s : voters) {
-        RaftNode::Peer p;
-        if (!peerFromCbor(s, &p))
-            return false;
-        list.initialVoters.append(p);
-    }
-    *out = std::move(list);
-    return true;
 }
 
 bool ServerDiscovery::loadPeerFile(const QString &dataDir, PeerFile *out, QString *error)
@@ -167,7 +105,7 @@ bool ServerDiscovery::start(QString *error)
     }
     connect(&m_transport, &net::PeerTransport::frameReceived, this, &ServerDiscovery::onFrame);
     connect(&m_transport, &net::PeerTransport::peerIntroduced, this,
-            [this](const QString &id, const QString &address) { learn(id, address, false); });
+            [this](const QString &id, const QString &address) { learnDirect(id, address); });
     m_timer.start(m_config.announceIntervalMs);
     announce();
     return true;
@@ -182,6 +120,7 @@ QMap<QString, QString> ServerDiscovery::servers() const
 
 void ServerDiscovery::forget(const QString &id)
 {
+    m_forgotten.insert(id);
     m_known.remove(id);
     m_inCluster.remove(id);
     m_transport.removePeer(id);
@@ -193,24 +132,47 @@ void ServerDiscovery::onFrame(const QString &from, net::PeerTransport::Channel, 
 {
     if (frame.type != kServerListFrameType)
         return;
-    List list;
-    if (!decodeList(frame.payload, &list)) {
+    ServerList list;
+    if (!ServerList::decode(frame.payload, &list)) {
         qCWarning(lcDiscovery).noquote() << "dropping a malformed server list from" << from;
         return;
     }
-    if (!list.initialVoters.isEmpty() && m_clusterVoters.isEmpty())
-        m_clusterVoters = list.initialVoters;
+    if (!list.initialVoters.isEmpty() && m_clusterVoters.isEmpty()) {
+        for (const ServerListPeer &p : std::as_const(list.initialVoters))
+            m_clusterVoters.append(RaftNode::Peer{p.id, p.address});
+    }
     if (list.expect > 0 && m_config.bootstrapExpect > 0 && list.expect != m_config.bootstrapExpect)
         qCWarning(lcDiscovery).noquote() << "server" << from << "expects" << list.expect << "servers, this one"
                                          << m_config.bootstrapExpect << "(bootstrap_expect must agree)";
-    for (const Entry &e : std::as_const(list.servers))
+    for (const ServerListEntry &e : std::as_const(list.servers))
         learn(e.id, e.address, e.inCluster);
     decide();
 }
 
-void ServerDiscovery::learn(const QString &id, const QString &address, bool inCluster)
+void ServerDiscovery::learnDirect(const QString &id, const QString &address)
 {
     if (id.isEmpty() || id == m_config.nodeId || id.startsWith(kPlaceholder) || address.isEmpty())
+        return;
+    m_forgotten.remove(id);
+    QStringList earlier;
+    for (auto it = m_known.cbegin(); it != m_known.cend(); ++it) {
+        if (it.key() != id && it.value() == address)
+            earlier.append(it.key());
+    }
+    for (const QString &old : std::as_const(earlier)) {
+        qCInfo(lcDiscovery).noquote() << "server" << id << "at" << address << "replaces" << old;
+        // Still a voter maybe: the leader takes it out of the configuration (reconcileMembership).
+        forget(old);
+    }
+    learn(id, address, false);
+}
+
+void ServerDiscovery::learn(const QString &id, const QString &address, bool inCluster)
+{
+    // Lists may name this server's own address under an earlier ID (this data dir was wiped):
+    // that is not another server.
+    if (id.isEmpty() || id == m_config.nodeId || id.startsWith(kPlaceholder) || address.isEmpty()
+        || address == m_config.advertiseAddress || m_forgotten.contains(id))
         return;
     bool grew = false;
     if (m_known.value(id) != address) {
@@ -244,17 +206,17 @@ void ServerDiscovery::learn(const QString &id, const QString &address, bool inCl
 
 void ServerDiscovery::announce()
 {
-    List list;
+    ServerList list;
     list.expect = m_config.bootstrapExpect;
     const bool inCluster = !m_raft.awaitingBootstrap();
-    list.servers.append(Entry{m_config.nodeId, m_config.advertiseAddress, inCluster});
+    list.servers.append(ServerListEntry{m_config.nodeId, m_config.advertiseAddress, inCluster});
     for (auto it = m_known.cbegin(); it != m_known.cend(); ++it)
-        list.servers.append(Entry{it.key(), it.value(), m_inCluster.contains(it.key())});
+        list.servers.append(ServerListEntry{it.key(), it.value(), m_inCluster.contains(it.key())});
     if (inCluster) {
         for (const RaftNode::Peer &p : std::as_const(m_file.initialVoters))
-            list.initialVoters.append(RaftNode::Peer{p.id, p.id == m_config.nodeId ? m_config.advertiseAddress : m_known.value(p.id, p.address)});
+            list.initialVoters.append(ServerListPeer{p.id, p.id == m_config.nodeId ? m_config.advertiseAddress : m_known.value(p.id, p.address)});
     }
-    const net::Frame frame{kServerListFrameType, 1, encodeList(list)};
+    const net::Frame frame{kServerListFrameType, 1, list.encode()};
     for (auto it = m_known.cbegin(); it != m_known.cend(); ++it)
         m_transport.send(it.key(), frame);
     for (auto it = m_placeholders.cbegin(); it != m_placeholders.cend(); ++it)

@@ -17,6 +17,7 @@
 
 #include "net/peer_transport.h"
 #include "server/raft_node.h"
+#include "server/server_list.h"
 
 #include <QMap>
 #include <QSet>
@@ -60,20 +61,6 @@ public:
     /// Stops re-adding `id` (it was removed from the Raft configuration on purpose).
     void forget(const QString &id);
 
-    /// Encoding of a ServerList frame payload (public for tests and the fuzzer).
-    struct Entry {
-        QString id;
-        QString address;
-        bool inCluster = false;  // has Raft state (bootstrapped or joined)
-    };
-    struct List {
-        int expect = 0;
-        QList<Entry> servers;
-        QList<RaftNode::Peer> initialVoters;  // the sender's cluster's, if it is in one
-    };
-    static QByteArray encodeList(const List &list);
-    static bool decodeList(const QByteArray &bytes, List *out);
-
 signals:
     /// This server bootstrapped a new cluster with these voters, or joined an existing one.
     void bootstrapped(const QStringList &voterIds);
@@ -82,6 +69,9 @@ signals:
 private:
     void onFrame(const QString &from, net::PeerTransport::Channel channel, const net::Frame &frame);
     void learn(const QString &id, const QString &address, bool inCluster);
+    /// A server introduced itself on a connection: its word beats any list. Another ID known at
+    /// the same address is an earlier life of that server (wiped data dir) and is dropped.
+    void learnDirect(const QString &id, const QString &address);
     void announce();
     void decide();
     void reconcileMembership();
@@ -93,6 +83,10 @@ private:
     QMap<QString, QString> m_known;   // id → address, without this server
     QSet<QString> m_inCluster;        // ids that said they have Raft state
     QMap<QString, QString> m_placeholders;  // "join:<addr>" ids still dialled
+    // Ids forgotten (removed on purpose, or replaced at their address by a new ID): other servers'
+    // lists may still carry them for a while and must not bring them back; only the server itself
+    // introducing itself again does.
+    QSet<QString> m_forgotten;
     QList<RaftNode::Peer> m_clusterVoters;  // an existing cluster's initial voters, once told
     PeerFile m_file;
     QTimer m_timer;

@@ -2,6 +2,7 @@
 // rejected with a reason; what decodes must survive encode → decode unchanged, compressed and not;
 // a FORMERR reply must be a response that the decoder itself would never answer. Also linked,
 // without libFuzzer, into unit.dns.fuzz_corpus which replays tests/fuzz/corpus/dns_message.
+#include "fuzz_check.h"
 #include "net/dns_message.h"
 
 #include <cstdint>
@@ -9,22 +10,6 @@
 #include <cstdlib>
 
 using namespace conclave::net::dns;
-
-namespace {
-
-[[noreturn]] void failCheck(const char *what)
-{
-    std::fprintf(stderr, "fuzz_dns_message: invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)      \
-    do {                      \
-        if (!(cond))          \
-            failCheck(#cond); \
-    } while (0)
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

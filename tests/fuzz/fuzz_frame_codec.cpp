@@ -4,6 +4,7 @@
 // the same verdict, and that every decoded frame re-encodes to bytes that decode to itself.
 // Also linked, without libFuzzer, into unit.net.fuzz_frame_codec_corpus which replays
 // tests/fuzz/corpus/frame_codec.
+#include "fuzz_check.h"
 #include "net/frame_codec.h"
 
 #include <QList>
@@ -17,18 +18,6 @@ using conclave::net::Frame;
 using conclave::net::FrameDecoder;
 
 namespace {
-
-[[noreturn]] void failCheck(const char *what)
-{
-    std::fprintf(stderr, "fuzz_frame_codec: invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)      \
-    do {                      \
-        if (!(cond))          \
-            failCheck(#cond); \
-    } while (0)
 
 struct Outcome {
     QList<Frame> frames;

@@ -4,6 +4,7 @@
 // and as a TCP stream, which must neither crash nor break its invariants (we stay a member,
 // no packet over 1400 bytes). Also linked, without libFuzzer, into unit.gossip.fuzz_corpus which
 // replays tests/fuzz/corpus/gossip_message.
+#include "fuzz_check.h"
 #include "core/gossip/messages.h"
 #include "core/gossip/swim.h"
 
@@ -14,18 +15,6 @@
 using namespace conclave::gossip;
 
 namespace {
-
-[[noreturn]] void failCheck(const char *what)
-{
-    std::fprintf(stderr, "fuzz_gossip_message: invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)      \
-    do {                      \
-        if (!(cond))          \
-            failCheck(#cond); \
-    } while (0)
 
 void checkRoundTrip(const Message &m)
 {

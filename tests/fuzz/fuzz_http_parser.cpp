@@ -2,6 +2,7 @@
 // (derived from the input, so a crash reproduces from the file alone), with default and with tiny
 // limits, and checks that both feeds agree and every parsed request is sane. Also linked, without
 // libFuzzer, into unit.net.fuzz_corpus which replays tests/fuzz/corpus/http.
+#include "fuzz_check.h"
 #include "net/http_parser.h"
 
 #include <QStringList>
@@ -15,18 +16,6 @@ using conclave::net::HttpParserLimits;
 using conclave::net::HttpRequest;
 
 namespace {
-
-[[noreturn]] void failCheck(const char *what)
-{
-    std::fprintf(stderr, "fuzz_http_parser: invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)                \
-    do {                                \
-        if (!(cond))                    \
-            failCheck(#cond);           \
-    } while (0)
 
 struct Outcome {
     QList<QByteArray> requests;  // a flat rendering of each request, for comparing two runs
