@@ -8,6 +8,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -40,6 +41,21 @@ const QRegularExpression &dnsLinePattern()
 constexpr qsizetype kMaxDumpedLog = 256 * 1024;
 
 }  // namespace
+
+QList<quint16> freeLoopbackPorts(int count)
+{
+    // Held together so that the kernel hands out distinct ports.
+    std::vector<std::unique_ptr<QTcpServer>> held;
+    QList<quint16> ports;
+    for (int i = 0; i < count; ++i) {
+        auto server = std::make_unique<QTcpServer>();
+        if (!server->listen(QHostAddress::LocalHost, 0))
+            return {};
+        ports.append(server->serverPort());
+        held.push_back(std::move(server));
+    }
+    return ports;
+}
 
 AgentProcess::AgentProcess(QString binaryPath, QObject *parent)
     : QObject(parent), m_binary(std::move(binaryPath))
@@ -82,13 +98,15 @@ bool AgentProcess::start(const QStringList &extraArgs, int timeoutMs)
     ensureDataDir();
     // Every port 0, so that agents of tests running in parallel never collide on Consul's fixed
     // defaults (8300-8302, 8600); extraArgs come last and so override any of these.
-    QStringList args{QStringLiteral("agent"),        QStringLiteral("-dev"),
+    QStringList args{QStringLiteral("agent"),
                      QStringLiteral("-http-port"),    QStringLiteral("0"),
                      QStringLiteral("-dns-port"),     QStringLiteral("0"),
                      QStringLiteral("-server-port"),  QStringLiteral("0"),
                      QStringLiteral("-serf-lan-port"), QStringLiteral("0"),
                      QStringLiteral("-serf-wan-port"), QStringLiteral("0"),
                      QStringLiteral("-data-dir"),     m_dataDir};
+    if (m_devMode)
+        args.insert(1, QStringLiteral("-dev"));
     args += extraArgs;
 
     m_httpPort = 0;

@@ -33,13 +33,20 @@ inline QString agentBinaryPath()
 #endif
 }
 
+/// Free TCP ports on 127.0.0.1, `count` distinct ones (all held at once while picking, then
+/// released). For the server ports of a multi-server cluster, which must be known before the
+/// servers start (-retry-join) and kept across restarts. Another process may take a port in the
+/// gap before the agent binds it; rare on loopback, and start() then fails visibly. Empty on error.
+QList<quint16> freeLoopbackPorts(int count);
+
 /// One `conclave agent -dev` child process, for integration tests (STYLE.md §6 Integration).
 ///
 /// start() launches `<binary> agent -dev -http-port 0 -dns-port 0 -server-port 0 -serf-lan-port 0
 /// -serf-wan-port 0 -data-dir <dir> <extraArgs…>` (later flags win, so extraArgs can override any
 /// of these), collects stdout and stderr (merged) into log() as they arrive, and returns once the
 /// agent has logged Consul's `Started HTTP server on <ip>:<port> (tcp)` line, whose port becomes
-/// httpPort().
+/// httpPort(). setDevMode(false) leaves `-dev` out, for the servers of a multi-server cluster
+/// (`-dev` implies `-bootstrap`, which excludes `-bootstrap-expect`).
 /// The data dir is a QTemporaryDir owned by this object unless setDataDir() gave one, and it
 /// survives kill9()/terminate() so that a restart with start() reuses it (crash/recovery tests).
 ///
@@ -73,6 +80,8 @@ public:
     QString dataDir() const;
     /// Uses `dir` for the next start() instead of the owned temporary dir.
     void setDataDir(const QString &dir);
+    /// Whether the next start() passes `-dev` (the default: true).
+    void setDevMode(bool on) { m_devMode = on; }
 
     /// SIGKILL to the child's PID, then waits for it to exit. True once it is gone.
     bool kill9(int timeoutMs = 10000);
@@ -107,6 +116,7 @@ private:
     int m_exitCode = -1;
     QProcess::ExitStatus m_exitStatus = QProcess::NormalExit;
     bool m_finished = true;
+    bool m_devMode = true;
     QString m_error;
 };
 
