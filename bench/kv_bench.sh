@@ -24,16 +24,15 @@ READY_TIMEOUT=30  # seconds to wait for each server to come up
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT_DIR=$BENCH_DIR/out/$(date +%Y%m%d-%H%M%S)
 export BENCH_WRK_DIR=$BENCH_DIR/wrk
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"
 
-for tool in wrk etcd curl; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk etcd-server curl)" >&2; exit 2; }
-done
+require_tools wrk etcd curl
 if want conclave; then
   [[ -x $CONCLAVE ]] || { echo "not executable: $CONCLAVE" >&2; exit 2; }
   CONCLAVE=$(realpath "$CONCLAVE")
 fi
-# The Debian etcd refuses to start on architectures it does not support officially.
-case $(uname -m) in x86_64 | aarch64) ;; *) export ETCD_UNSUPPORTED_ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m) ;; esac
+etcd_arch_env
 
 mkdir -p "$OUT_DIR"
 WORK=$(mktemp -d /tmp/kv_bench.XXXXXX)
@@ -42,16 +41,6 @@ ETCD_PID=""
 CONCLAVE_PEAK_RSS=""
 ETCD_PEAK_RSS=""
 
-# Stops only what this script started, by PID: SIGTERM, a bounded wait, then SIGKILL.
-stop_pid() {
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 10))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   stop_pid "$CONCLAVE_PID"
   stop_pid "$ETCD_PID"
@@ -59,38 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-peak_rss() {  # VmHWM of a live process, e.g. "123456 kB"
-  awk '/^VmHWM:/ {print $2 " " $3}' "/proc/$1/status" 2>/dev/null || echo "?"
-}
-
-# A port nobody accepts on right now (etcd needs explicit ports; Conclave takes 0).
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  echo "no free port found" >&2
-  return 1
-}
-
-# wait_until <seconds> <description> <command…>: polls the command until it succeeds.
-wait_until() {
-  local timeout=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@"; do
-    if ((SECONDS >= deadline)); then
-      echo "timed out after ${timeout}s waiting for $what" >&2
-      return 1
-    fi
-    sleep 0.05
-  done
-}
 
 # ---------------------------------------------------------------- Conclave
 start_conclave() {
@@ -133,65 +90,6 @@ start_etcd() {
   }
   wait_until "$READY_TIMEOUT" "etcd health" etcd_ready
   echo "etcd pid $ETCD_PID on $ETCD_URL ($(etcd --version | head -1))"
-}
-
-# ---------------------------------------------------------------- wrk runs
-# run_wrk <system> <op> <conns> <url> <script> <duration>: raw output to bench/out/<system>-<op>-c<conns>.txt
-run_wrk() {
-  local system=$1 op=$2 conns=$3 url=$4 script=$5 duration=$6
-  local threads=$WRK_THREADS
-  ((threads > conns)) && threads=$conns
-  local out=$OUT_DIR/$system-$op-c$conns.txt
-  BENCH_OP=$op wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 10s --latency -s "$script" "$url" \
-    >"$out" 2>&1 || echo "wrk exited non-zero for $system $op c$conns (see $out)" >&2
-  echo "$out"
-}
-
-# Converts wrk's latency ("812.00us", "1.52ms", "2.00s", "1.00m") to milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-    printf "%.2f\n", n }'
-}
-
-# parse_wrk <file> → "req/s p50ms p99ms errors" (errors: "-" or e.g. "non2xx=12,timeout=3")
-parse_wrk() {
-  local f=$1 rps p50 p99 errs=""
-  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$f")
-  p50=$(awk '$1 == "50%" {print $2}' "$f")
-  p99=$(awk '$1 == "99%" {print $2}' "$f")
-  local non2xx
-  non2xx=$(awk -F: '/Non-2xx or 3xx responses/ {gsub(/ /, "", $2); print $2}' "$f")
-  [[ -n $non2xx && $non2xx != 0 ]] && errs+="non2xx=$non2xx,"
-  local sock
-  sock=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/connect=\1,read=\2,write=\3,timeout=\4/p' "$f")
-  if [[ -n $sock ]]; then
-    for kv in ${sock//,/ }; do [[ ${kv#*=} != 0 ]] && errs+="$kv,"; done
-  fi
-  [[ -z $rps ]] && errs+="no-result,"
-  errs=${errs%,}
-  echo "${rps:-0} $( [[ -n $p50 ]] && to_ms "$p50" || echo -) $( [[ -n $p99 ]] && to_ms "$p99" || echo -) ${errs:--}"
-}
-
-preload() {
-  local system=$1 url=$2 script=$3 out=$OUT_DIR/$1-preload.txt
-  echo "preloading $BENCH_KEYS keys into $system"
-  # One thread walks every key once and prints PRELOAD DONE; wrk only stops at its deadline, so
-  # SIGINT (wrk then prints its summary) ends it as soon as the walk is done.
-  BENCH_OP=preload wrk -t1 -c16 -d300s --timeout 10s -s "$script" "$url" >"$out" 2>&1 &
-  local wrk_pid=$!
-  preload_done() { grep -qs '^PRELOAD DONE' "$out" || ! kill -0 "$wrk_pid" 2>/dev/null; }
-  wait_until 300 "$system preload" preload_done
-  kill -INT "$wrk_pid" 2>/dev/null || true
-  wait "$wrk_pid" 2>/dev/null || true
-  local done_line
-  done_line=$(grep -s '^PRELOAD DONE' "$out" || true)
-  if [[ -z $done_line ]]; then
-    echo "WARNING: $system preload did not finish (see $out)" >&2
-  elif [[ $done_line != *" failures=0" ]]; then
-    echo "WARNING: $system preload: $done_line" >&2
-  fi
 }
 
 check_conclave_key() {  # the last key must be there, with the 100-byte value
