@@ -259,6 +259,13 @@ void PeerTransport::onIncomingReadable(QTcpSocket *socket)
                 return;
             }
             in->peerId = id;
+            // A peer we are backing off from has just dialled us: it is back, so dial it now
+            // instead of at the end of a back-off that may have grown to maxBackoffMs.
+            if (auto out = m_peers.find(id); out != m_peers.end() && !out->second->socket) {
+                out->second->retry->stop();
+                out->second->backoffMs = m_config.initialBackoffMs;
+                connectPeer(id);
+            }
             emit peerIntroduced(id, hello.value(QStringLiteral("address")).toString());
         } else {
             emit frameReceived(in->peerId, in->channel, *frame);

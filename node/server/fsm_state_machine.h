@@ -13,6 +13,7 @@ public:
 
     state::ApplyResult apply(quint64 index, const QByteArray &command) override { return m_fsm.apply(index, command); }
     QByteArray snapshot() const override { return m_fsm.snapshot(); }
+    std::function<QByteArray()> snapshotTask() const override { return m_fsm.snapshotTask(); }
     bool restore(const QByteArray &snapshot, QString *error) override { return m_fsm.restore(snapshot, error); }
 
 private:

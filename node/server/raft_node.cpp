@@ -68,6 +68,11 @@ RaftNode::RaftNode(StateMachine &stateMachine, net::PeerTransport &transport, Co
     : ReplicatedLog(parent), m_stateMachine(stateMachine), m_transport(transport), m_config(std::move(config))
 {
     m_clock.start();
+    // Precise: a coarse timer lets Qt align the ticks of every process on the machine to the same
+    // 100 ms grid, and candidates whose random timeouts match would then stand in the same
+    // millisecond (split votes).
+    m_tick.setTimerType(Qt::PreciseTimer);
+    m_snapshotPool.setMaxThreadCount(1);
     connect(&m_tick, &QTimer::timeout, this, &RaftNode::onTick);
 }
 
@@ -708,8 +713,25 @@ void RaftNode::maybeSnapshot()
     const std::optional<raft::SnapshotMeta> meta = m_core->snapshotMetaAt(raft::LogIndex{m_appliedIndex});
     if (!meta)
         return;
-    SnapshotData data{*meta, m_stateMachine.snapshot()};
     m_snapshotInFlight = true;
+    // The tables are copied here, on the loop; encoding them is the slow part and runs on the
+    // worker. The result comes back as a queued call (this object outlives the worker: shutdown()
+    // waits for it, and a call still queued at destruction is dropped with the object).
+    m_snapshotPool.start([this, task = m_stateMachine.snapshotTask(), m = *meta] {
+        QByteArray payload = task();
+        QMetaObject::invokeMethod(
+            this, [this, m, payload = std::move(payload)]() mutable { onSnapshotEncoded(m, std::move(payload)); },
+            Qt::QueuedConnection);
+    });
+}
+
+void RaftNode::onSnapshotEncoded(const raft::SnapshotMeta &meta, QByteArray payload)
+{
+    if (m_state != State::Open) {
+        m_snapshotInFlight = false;
+        return;
+    }
+    SnapshotData data{meta, std::move(payload)};
     m_storage->writeSnapshot(toStorage(data.meta), data.payload);
     m_postedSnapshots.push_back(PostedSnapshot{false, std::move(data)});
     ++m_snapshotsPosted;
@@ -835,6 +857,7 @@ void RaftNode::shutdown()
     const State was = m_state;
     m_state = State::ShutDown;
     m_tick.stop();
+    m_snapshotPool.waitForDone();
     disconnect(&m_transport, nullptr, this, nullptr);
     if (m_storage && was != State::Closed)
         m_storage->drain();

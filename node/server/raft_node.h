@@ -27,6 +27,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <deque>
@@ -180,6 +181,8 @@ private:
     void completeWaiting();
     void expire();
     void maybeSnapshot();
+    /// The snapshot maybeSnapshot() had encoded off the loop: written unless we shut down since.
+    void onSnapshotEncoded(const raft::SnapshotMeta &meta, QByteArray payload);
     void onSnapshotDone(bool ok, const QString &text);
     void fail(const QString &text);
     void failAll(LogError error, const QString &text);
@@ -221,6 +224,9 @@ private:
 
     SnapshotData m_lastSnapshot;  // newest snapshot on disk (sent to lagging followers)
     bool m_snapshotInFlight = false;
+    // One worker that encodes snapshots, so a large state does not stall the event loop (and with
+    // it heartbeats and client requests). shutdown() waits for it.
+    QThreadPool m_snapshotPool;
     quint64 m_previousSnapshotIndex = 0;
     quint64 m_compactedIndex = 0;
     QHash<QString, Assembly> m_assemblies;         // incoming snapshot chunks by sender

@@ -32,6 +32,7 @@ SingleNodeLog::SingleNodeLog(StateMachine &stateMachine, Config config, QObject 
     : ReplicatedLog(parent), m_stateMachine(stateMachine), m_config(std::move(config))
 {
     m_snapshotTimer.setSingleShot(false);
+    m_snapshotPool.setMaxThreadCount(1);
     connect(&m_snapshotTimer, &QTimer::timeout, this, [this] { maybeSnapshot(true); });
 }
 
@@ -260,11 +261,21 @@ void SingleNodeLog::maybeSnapshot(bool onTimer)
     meta.index = m_appliedIndex;
     meta.term = m_appliedTerm;
     meta.membership = QCborValue(QCborArray{m_config.advertiseAddress}).toCbor();
-    // Serializing the in-memory state is cheap; only the file work goes to the storage thread.
-    const QByteArray payload = m_stateMachine.snapshot();
+    // The tables are copied on the loop, encoded on the worker, written by the storage thread.
     m_snapshotInFlight = true;
     m_snapshotBaseIndex = m_appliedIndex;
-    m_storage->writeSnapshot(meta, payload);
+    m_snapshotPool.start([this, task = m_stateMachine.snapshotTask(), meta] {
+        QByteArray payload = task();
+        QMetaObject::invokeMethod(
+            this,
+            [this, meta, payload = std::move(payload)] {
+                if (m_state == State::Open)
+                    m_storage->writeSnapshot(meta, payload);
+                else
+                    m_snapshotInFlight = false;
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 // Compaction keeps `trailingLogs` entries behind the new snapshot, and never drops entries after
@@ -302,6 +313,7 @@ void SingleNodeLog::shutdown()
     const State was = m_state;
     m_state = State::ShutDown;
     m_snapshotTimer.stop();
+    m_snapshotPool.waitForDone();
     if (m_storage && was != State::Closed) {
         const storage::StorageThread::Drained drained = m_storage->drain();
         if (was == State::Open) {

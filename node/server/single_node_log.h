@@ -16,6 +16,7 @@
 #include "storage/types.h"
 
 #include <QList>
+#include <QThreadPool>
 #include <QTimer>
 #include <memory>
 
@@ -119,6 +120,8 @@ private:
     quint64 m_snapshotBaseIndex = 0;     // newest snapshot attempt (the threshold counts from it)
     quint64 m_compactedIndex = 0;
     bool m_snapshotInFlight = false;
+    // Encodes snapshots off the loop (RaftNode does the same); shutdown() waits for it.
+    QThreadPool m_snapshotPool;
     QStringList m_openWarnings;
 };
 

@@ -11,6 +11,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include <functional>
+
 namespace conclave::server {
 
 class StateMachine {
@@ -19,6 +21,9 @@ public:
     virtual state::ApplyResult apply(quint64 index, const QByteArray &command) = 0;
     /// An in-memory serialization of the whole state (cheap enough for the loop thread).
     virtual QByteArray snapshot() const = 0;
+    /// The state as of now, to encode later on another thread: the log calls this on the loop
+    /// and runs the callable on a worker. The default encodes at once (for small test machines).
+    virtual std::function<QByteArray()> snapshotTask() const { return [bytes = snapshot()] { return bytes; }; }
     /// Replaces the whole state; false (state unchanged) on a malformed snapshot.
     virtual bool restore(const QByteArray &snapshot, QString *error) = 0;
 };

@@ -87,13 +87,27 @@ ApplyResult Fsm::apply(quint64 index, const QByteArray &command)
     return result;
 }
 
-QByteArray Fsm::snapshot() const
+namespace {
+
+QByteArray encodeFsmSnapshot(quint64 lastApplied, const QByteArray &store)
 {
     QCborMap m;
     m.insert(snapkey::Version, kSnapshotVersion);
-    m.insert(snapkey::LastApplied, qint64(m_lastApplied));
-    m.insert(snapkey::Store, m_store.snapshot());
+    m.insert(snapkey::LastApplied, qint64(lastApplied));
+    m.insert(snapkey::Store, store);
     return m.toCborValue().toCbor();
+}
+
+}  // namespace
+
+QByteArray Fsm::snapshot() const
+{
+    return encodeFsmSnapshot(m_lastApplied, m_store.snapshot());
+}
+
+std::function<QByteArray()> Fsm::snapshotTask() const
+{
+    return [store = m_store.snapshotTask(), lastApplied = m_lastApplied] { return encodeFsmSnapshot(lastApplied, store()); };
 }
 
 bool Fsm::restore(const QByteArray &snapshot, QString *error)

@@ -35,6 +35,9 @@ public:
 
     /// Snapshot of the store plus lastApplied, CBOR.
     QByteArray snapshot() const;
+    /// snapshot() for another thread (StateStore::snapshotTask): the state as of now, encoded
+    /// when the returned callable runs.
+    std::function<QByteArray()> snapshotTask() const;
     /// Replaces the store; false (and nothing changed) on a malformed snapshot.
     bool restore(const QByteArray &snapshot, QString *error);
 

@@ -36,33 +36,68 @@ QCborArray arrayOf(const QCborMap &m, int key, bool &ok, QString &error, const c
 
 }  // namespace
 
+// What snapshot() reads, by reference (snapshot()) or as a copy (snapshotTask()).
+struct StateStore::Tables {
+    const std::map<QString, model::KvEntry> &kvs;
+    const std::map<QString, quint64> &tombstones;
+    const std::map<QString, model::Node> &nodes;
+    const std::map<ServiceKey, model::Service> &services;
+    const std::map<CheckKey, model::Check> &checks;
+    const QHash<QString, quint64> &tableIndex;
+    quint64 lastIndex;
+};
+
 QByteArray StateStore::snapshot() const
 {
+    return encodeSnapshot(Tables{m_kvs, m_tombstones, m_nodes, m_services, m_checks, m_tableIndex, m_lastIndex});
+}
+
+std::function<QByteArray()> StateStore::snapshotTask() const
+{
+    struct Copy {
+        std::map<QString, model::KvEntry> kvs;
+        std::map<QString, quint64> tombstones;
+        std::map<QString, model::Node> nodes;
+        std::map<ServiceKey, model::Service> services;
+        std::map<CheckKey, model::Check> checks;
+        QHash<QString, quint64> tableIndex;
+        quint64 lastIndex;
+    };
+    auto copy = std::make_shared<const Copy>(
+        Copy{m_kvs, m_tombstones, m_nodes, m_services, m_checks, m_tableIndex, m_lastIndex});
+    return [copy] {
+        return encodeSnapshot(Tables{copy->kvs, copy->tombstones, copy->nodes, copy->services, copy->checks,
+                                     copy->tableIndex, copy->lastIndex});
+    };
+}
+
+QByteArray StateStore::encodeSnapshot(const Tables &t)
+{
     // Sorted, so that equal stores give identical bytes whatever QHash's seed.
-    QStringList names = m_tableIndex.keys();
+    QStringList names = t.tableIndex.keys();
     names.sort();
     QCborMap indexes;
     for (const QString &name : std::as_const(names))
-        indexes.insert(name, cbormodel::u64(m_tableIndex.value(name)));
+        indexes.insert(name, cbormodel::u64(t.tableIndex.value(name)));
     QCborArray kvs;
-    for (const auto &[key, e] : m_kvs)
+    for (const auto &[key, e] : t.kvs)
         kvs.append(cbormodel::encode(e));
     QCborArray tombs;
-    for (const auto &[key, idx] : m_tombstones)
+    for (const auto &[key, idx] : t.tombstones)
         tombs.append(QCborArray{key, cbormodel::u64(idx)});
     QCborArray nodes;
-    for (const auto &[name, n] : m_nodes)
+    for (const auto &[name, n] : t.nodes)
         nodes.append(cbormodel::encode(n));
     QCborArray services;
-    for (const auto &[key, svc] : m_services)
+    for (const auto &[key, svc] : t.services)
         services.append(QCborArray{key.node, cbormodel::encode(svc)});
     QCborArray checks;
-    for (const auto &[key, c] : m_checks)
+    for (const auto &[key, c] : t.checks)
         checks.append(cbormodel::encode(c));
 
     QCborMap m;
     m.insert(snapkey::Version, kFormatVersion);
-    m.insert(snapkey::LastIndex, cbormodel::u64(m_lastIndex));
+    m.insert(snapkey::LastIndex, cbormodel::u64(t.lastIndex));
     m.insert(snapkey::TableIndex, indexes);
     m.insert(snapkey::Kvs, kvs);
     m.insert(snapkey::Tombstones, tombs);

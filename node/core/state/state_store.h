@@ -14,6 +14,7 @@
 #include <QList>
 #include <QMap>
 #include <QString>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -134,6 +135,10 @@ public:
     /// and fires every watch; on a malformed snapshot it returns false, sets error and changes nothing.
     QByteArray snapshot() const;
     bool restore(const QByteArray &cbor, QString *error);
+    /// snapshot() in two steps, for encoding off the event loop: copies the tables now (rows share
+    /// their strings and values with the store, so this is much cheaper than encoding) and returns
+    /// a callable that encodes that copy, once, on any thread. Later writes do not show in it.
+    std::function<QByteArray()> snapshotTask() const;
 
 private:
     friend class WriteTxn;
@@ -147,6 +152,9 @@ private:
         QString node, id;
         bool operator<(const CheckKey &o) const { return node != o.node ? node < o.node : id < o.id; }
     };
+
+    struct Tables;
+    static QByteArray encodeSnapshot(const Tables &tables);
 
     std::map<QString, model::KvEntry> m_kvs;
     std::map<QString, quint64> m_tombstones;  // deleted key → index of the delete

@@ -24,15 +24,15 @@ struct Node {
     QList<Received> received;
 };
 
-std::unique_ptr<Node> makeNode(const QString &id, quint16 port = 0, int maxQueuedFrames = 4096)
+std::unique_ptr<Node> makeNode(const QString &id, quint16 port = 0, int maxQueuedFrames = 4096, int initialBackoffMs = 10)
 {
     auto node = std::make_unique<Node>();
     PeerTransport::Config config;
     config.nodeId = id;
     config.port = port;
     config.maxQueuedFrames = maxQueuedFrames;
-    config.initialBackoffMs = 10;
-    config.maxBackoffMs = 100;
+    config.initialBackoffMs = initialBackoffMs;
+    config.maxBackoffMs = std::max(100, initialBackoffMs);
     node->transport = std::make_unique<PeerTransport>(config);
     QString error;
     if (!node->transport->listen(&error))
@@ -63,6 +63,7 @@ private slots:
     void framesArriveInOrderWithSenderId();
     void fullMeshOfThree();
     void queuesWhileDownAndReconnects();
+    void peerThatDialsUsIsRedialledAtOnce();
     void boundedQueueDropsOldest();
     void unknownPeerIsRefused();
     void badHandshakeClosesConnection_data();
@@ -127,6 +128,28 @@ void TestPeerTransport::queuesWhileDownAndReconnects()
     QTRY_COMPARE_WITH_TIMEOUT(b->received.size(), 5, 5000);
     for (int i = 0; i < 5; ++i)
         QCOMPARE(b->received.at(i).frame, frame(i + 1));
+    QVERIFY(a->transport->isConnected(QStringLiteral("b")));
+}
+
+void TestPeerTransport::peerThatDialsUsIsRedialledAtOnce()
+{
+    // a backs off 60 s after losing b; b's Hello on its own connection to a cuts that short.
+    auto a = makeNode(QStringLiteral("a"), 0, 4096, 60000);
+    auto b = makeNode(QStringLiteral("b"));
+    const quint16 port = b->transport->serverPort();
+    a->transport->setPeer(QStringLiteral("b"), addressOf(*b));
+    a->transport->send(QStringLiteral("b"), frame(0));
+    QTRY_COMPARE_WITH_TIMEOUT(b->received.size(), 1, 5000);
+
+    b.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(!a->transport->isConnected(QStringLiteral("b")), 5000);
+    a->transport->send(QStringLiteral("b"), frame(1));
+
+    b = makeNode(QStringLiteral("b"), port);
+    QCOMPARE(b->transport->serverPort(), port);
+    b->transport->setPeer(QStringLiteral("a"), addressOf(*a));
+    QTRY_COMPARE_WITH_TIMEOUT(b->received.size(), 1, 5000);
+    QCOMPARE(b->received.at(0).frame, frame(1));
     QVERIFY(a->transport->isConnected(QStringLiteral("b")));
 }
 

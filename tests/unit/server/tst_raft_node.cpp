@@ -592,6 +592,8 @@ void TestRaftNode::waitsToBootstrapThenCommitsHeldWrites()
     startTransport(s);
     startNode(s);
     QVERIFY(!s.node->awaitingBootstrap());
+    // The stopped server may have been the leader: wait for the next one.
+    QTRY_VERIFY_WITH_TIMEOUT(leader() != nullptr, kElectMs);
     propose(*leader(), "later");
     QTRY_COMPARE_WITH_TIMEOUT(s.sm->commands, (QList<QByteArray>{"early", "later"}), kCommitMs);
 }
