@@ -2,7 +2,7 @@
 # that installs whichever of them are missing (through sudo when not root).
 
 # Build and run the agent (packaging/dev.sh needs only these).
-BUILD_PACKAGES=(cmake ninja-build g++ qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev curl ca-certificates
+BUILD_PACKAGES=(cmake ninja-build g++ qt6-base-dev libqt6sql6-sqlite qt6-websockets-dev libssl-dev curl ca-certificates
   qt6-tools-dev qt6-l10n-tools fonts-dejavu-core fonts-thai-tlwg)  # second line: conclave-gui (translations, offscreen fonts, Thai)
 # Everything CI needs on top: GUI and translations, fuzzing, DNS and benchmark tools.
 CI_PACKAGES=("${BUILD_PACKAGES[@]}" clang libclang-rt-14-dev qt6-tools-dev qt6-l10n-tools dnsutils dnsperf unbound wrk etcd-server)
