@@ -15,6 +15,7 @@ const char kUsage[] =
     "Available commands are:\n"
     "    agent      Runs a Conclave agent\n"
     "    catalog    Interact with the catalog\n"
+    "    keygen     Generates a new encryption key\n"
     "    kv         Interact with the key-value store\n"
     "    members    Lists the members of a Conclave cluster\n"
     "    operator   Provides cluster-level tools (raft list-peers, remove-peer)\n"
@@ -90,6 +91,8 @@ int runCli(const QStringList &args, const CliIo &io)
     const QStringList rest = args.mid(1);
     if (verb == u"kv")
         return runKv(rest, io);
+    if (verb == u"keygen")
+        return runKeygen(rest, io);
     if (verb == u"catalog")
         return runCatalog(rest, io);
     if (verb == u"members")

@@ -28,6 +28,7 @@ int runCli(const QStringList &args, const CliIo &io);
 
 // Verb groups; `args` starts after the verb ("get", "k", …) or is the verb's own arguments.
 int runKv(const QStringList &args, const CliIo &io);
+int runKeygen(const QStringList &args, const CliIo &io);
 int runCatalog(const QStringList &args, const CliIo &io);
 int runMembers(const QStringList &args, const CliIo &io);
 int runOperator(const QStringList &args, const CliIo &io);
