@@ -248,28 +248,25 @@ bool readRecord(Reader &r, ResourceRecord &rr, std::optional<Edns> *edns, bool *
 
 // A presentation name in wire form (RFC 1035 §3.1), built without allocating: the same labels
 // nameLabels() gives (escapes undone, empty labels skipped, non-Latin-1 characters as '?').
-// `valid` is false when a label exceeds 63 octets or the name 255; such a name is written as the root.
-struct WireName {
+// An unencodable name (a label over 63 octets, the name over 255) comes out as the root.
+struct NameBuffer {
     char bytes[kMaxName + 1];
     int size = 0;  // octets in bytes, without the root octet
-    int starts[kMaxName / 2 + 1];  // offset of each label's length octet
-    int count = 0;
-    bool valid = true;
 
-    explicit WireName(const QString &text)
+    explicit NameBuffer(const QString &text)
     {
         const QChar *p = text.constData();
         const int n = int(text.size());
         int labelStart = -1;  // offset of the open label's length octet, -1 = none open
+        bool valid = true;
         auto latin1 = [p](int i) { return p[i].unicode() > 0xFF ? '?' : char(p[i].unicode()); };
         auto put = [&](char c) {
             if (labelStart < 0) {
-                if (size + 1 > kMaxName || count > kMaxName / 2) {
+                if (size + 1 > kMaxName) {
                     valid = false;
                     return;
                 }
                 labelStart = size;
-                starts[count++] = size;
                 bytes[size++] = 0;
             }
             if (size + 1 > kMaxName || size - labelStart > kMaxLabel) {
@@ -299,198 +296,18 @@ struct WireName {
         if (valid && labelStart >= 0)
             bytes[labelStart] = char(size - labelStart - 1);
         // 255 octets on the wire, counting the root octet.
-        if (!valid || size + 1 > kMaxName) {
-            valid = false;
+        if (!valid || size + 1 > kMaxName)
             size = 0;
-            count = 0;
-        }
     }
 };
 
-class Writer {
-public:
-    explicit Writer(bool compress) : m_compress(compress) { m_out.reserve(512); }
-
-    QByteArray &out() { return m_out; }
-    void u8(quint8 v) { m_out.append(char(v)); }
-    void u16(quint16 v)
-    {
-        const char b[2] = {char(v >> 8), char(v & 0xFF)};
-        m_out.append(b, 2);
-    }
-    void u32(quint32 v)
-    {
-        const char b[4] = {char(v >> 24), char((v >> 16) & 0xFF), char((v >> 8) & 0xFF), char(v & 0xFF)};
-        m_out.append(b, 4);
-    }
-    void patch16(int at, quint16 v)
-    {
-        m_out[at] = char(v >> 8);
-        m_out[at + 1] = char(v & 0xFF);
-    }
-
-    // Compression (RFC 1035 §4.1.4): every suffix written so far is a node of a trie keyed by
-    // (suffix to its right, label), so a name finds its longest earlier suffix without building
-    // keys. Suffixes match case-sensitively, so a pointer never changes a name's case. A suffix
-    // written beyond offset 0x3FFF stays in the trie but cannot be pointed to.
-    void name(const QString &text, bool mayCompress)
-    {
-        const WireName wire(text);
-        if (!m_compress || wire.count == 0) {
-            m_out.append(wire.bytes, wire.size);
-            u8(0);
-            return;
-        }
-        // From the root leftwards: the suffixes already known, path[i] = node of labels i..count-1.
-        int path[kMaxName / 2 + 1];
-        int known = wire.count;  // labels known..count-1 have a node
-        int parent = -1;
-        for (int i = wire.count - 1; i >= 0; --i) {
-            const int node = findNode(parent, wire.bytes + wire.starts[i]);
-            if (node < 0)
-                break;
-            path[i] = node;
-            parent = node;
-            known = i;
-        }
-        // The longest known suffix that a pointer can reach.
-        int pointTo = wire.count;
-        if (mayCompress) {
-            for (int i = known; i < wire.count; ++i) {
-                if (m_nodes[path[i]].offset <= kMaxPointerOffset) {
-                    pointTo = i;
-                    break;
-                }
-            }
-        }
-        int written[kMaxName / 2 + 1];
-        for (int i = 0; i < pointTo; ++i) {
-            written[i] = int(m_out.size());
-            const char *label = wire.bytes + wire.starts[i];
-            m_out.append(label, 1 + quint8(label[0]));
-        }
-        if (pointTo < wire.count)
-            u16(quint16(0xC000 | m_nodes[path[pointTo]].offset));
-        else
-            u8(0);
-        // The new suffixes, right to left so that each knows the node to its right.
-        parent = known < wire.count ? path[known] : -1;
-        for (int i = known - 1; i >= 0; --i)
-            parent = addNode(parent, written[i]);
-    }
-
-    void record(const ResourceRecord &rr)
-    {
-        name(rr.name, true);
-        u16(rr.type);
-        u16(rr.rrClass);
-        u32(rr.ttl);
-        const int lenAt = int(m_out.size());
-        u16(0);
-        const int start = int(m_out.size());
-        switch (rr.type) {
-        case type::A:
-        case type::AAAA:
-            m_out.append(rr.address);
-            break;
-        case type::CNAME:
-        case type::NS:
-        case type::PTR:
-            name(rr.target, true);
-            break;
-        case type::SOA:
-            name(rr.soa.mname, true);
-            name(rr.soa.rname, true);
-            u32(rr.soa.serial);
-            u32(rr.soa.refresh);
-            u32(rr.soa.retry);
-            u32(rr.soa.expire);
-            u32(rr.soa.minimum);
-            break;
-        case type::SRV:
-            u16(rr.srv.priority);
-            u16(rr.srv.weight);
-            u16(rr.srv.port);
-            name(rr.srv.target, false);
-            break;
-        case type::TXT:
-            for (const QByteArray &s : rr.txt) {
-                const int n = int(std::min<qsizetype>(s.size(), 255));
-                u8(quint8(n));
-                m_out.append(s.constData(), n);
-            }
-            break;
-        default:
-            m_out.append(rr.rdata);
-            break;
-        }
-        patch16(lenAt, quint16(m_out.size() - start));
-    }
-
-private:
-    // One suffix: its first label is at `offset` in m_out (length octet), the rest is `parent`.
-    struct Node {
-        int parent;
-        int offset;
-    };
-
-    static quint32 hashOf(int parent, const char *label)
-    {
-        quint32 h = 2166136261u ^ quint32(parent + 1);
-        for (int i = 0; i <= quint8(label[0]); ++i)
-            h = (h ^ quint8(label[i])) * 16777619u;
-        return h;
-    }
-
-    int findNode(int parent, const char *label) const
-    {
-        if (m_slots.isEmpty())
-            return -1;
-        const int len = 1 + quint8(label[0]);
-        const quint32 mask = quint32(m_slots.size() - 1);
-        for (quint32 s = hashOf(parent, label) & mask;; s = (s + 1) & mask) {
-            const int node = m_slots[s];
-            if (node < 0)
-                return -1;
-            const Node &n = m_nodes[node];
-            if (n.parent == parent && std::memcmp(m_out.constData() + n.offset, label, size_t(len)) == 0)
-                return node;
-        }
-    }
-
-    int addNode(int parent, int offset)
-    {
-        if ((m_nodes.size() + 1) * 2 > m_slots.size())
-            rehash(std::max<qsizetype>(64, m_slots.size() * 2));
-        const int node = int(m_nodes.size());
-        m_nodes.append(Node{parent, offset});
-        insertSlot(node);
-        return node;
-    }
-
-    void insertSlot(int node)
-    {
-        const Node &n = m_nodes[node];
-        const quint32 mask = quint32(m_slots.size() - 1);
-        quint32 s = hashOf(n.parent, m_out.constData() + n.offset) & mask;
-        while (m_slots[s] >= 0)
-            s = (s + 1) & mask;
-        m_slots[s] = node;
-    }
-
-    void rehash(qsizetype size)
-    {
-        m_slots.resize(size);
-        std::fill(m_slots.begin(), m_slots.end(), -1);
-        for (int i = 0; i < int(m_nodes.size()); ++i)
-            insertSlot(i);
-    }
-
-    QByteArray m_out;
-    bool m_compress;
-    QVarLengthArray<Node, 32> m_nodes;
-    QVarLengthArray<int, 64> m_slots;  // open addressing, -1 = empty; a power of two in size
-};
+quint32 labelHash(int parent, const char *label)
+{
+    quint32 h = 2166136261u ^ quint32(parent + 1);
+    for (int i = 0; i <= quint8(label[0]); ++i)
+        h = (h ^ quint8(label[i])) * 16777619u;
+    return h;
+}
 
 }  // namespace
 
@@ -615,11 +432,66 @@ DecodeResult decode(const QByteArray &packet)
     return result;
 }
 
-QByteArray encode(const Message &msg, bool compress)
+// ---------------------------------------------------------------- EncodedName, EncodedRecord
+
+EncodedName::EncodedName(const QString &presentation)
 {
-    Writer w(compress);
-    const Header &h = msg.header;
-    w.u16(h.id);
+    const NameBuffer wire(presentation);
+    m_labels = QByteArray(wire.bytes, wire.size);
+}
+
+EncodedRecord EncodedRecord::from(const ResourceRecord &rr)
+{
+    Q_ASSERT(rr.type != type::SOA);
+    EncodedRecord e;
+    e.type = rr.type;
+    e.rrClass = rr.rrClass;
+    e.ttl = rr.ttl;
+    switch (rr.type) {
+    case type::A:
+    case type::AAAA:
+        e.rdata = rr.address;
+        break;
+    case type::CNAME:
+    case type::NS:
+    case type::PTR:
+        e.name = EncodedName(rr.target);
+        e.rdataName = RdataName::Compressed;
+        break;
+    case type::SRV: {
+        const char fixed[6] = {char(rr.srv.priority >> 8), char(rr.srv.priority & 0xFF), char(rr.srv.weight >> 8),
+                               char(rr.srv.weight & 0xFF),   char(rr.srv.port >> 8),     char(rr.srv.port & 0xFF)};
+        e.rdata = QByteArray(fixed, 6);
+        e.name = EncodedName(rr.srv.target);
+        e.rdataName = RdataName::Uncompressed;  // RFC 2782: the target is never compressed
+        break;
+    }
+    case type::TXT:
+        for (const QByteArray &s : rr.txt) {
+            const int n = int(std::min<qsizetype>(s.size(), 255));
+            e.rdata.append(char(n));
+            e.rdata.append(s.constData(), n);
+        }
+        break;
+    default:
+        e.rdata = rr.rdata;
+        break;
+    }
+    return e;
+}
+
+int EncodedRecord::uncompressedSize() const
+{
+    return 10 + int(rdata.size()) + (rdataName == RdataName::None ? 0 : name.wireSize());
+}
+
+// ---------------------------------------------------------------- MessageWriter
+
+MessageWriter::MessageWriter(bool compress) : m_compress(compress) {}
+
+void MessageWriter::header(const Header &h, int questions, int answers, int authority, int additional)
+{
+    u16(h.id);
     quint16 flags = 0;
     flags |= h.qr ? 0x8000 : 0;
     flags |= quint16((h.opcode & 0xF) << 11);
@@ -630,30 +502,220 @@ QByteArray encode(const Message &msg, bool compress)
     flags |= h.ad ? 0x0020 : 0;
     flags |= h.cd ? 0x0010 : 0;
     flags |= h.rcode & 0xF;
-    w.u16(flags);
-    w.u16(quint16(msg.questions.size()));
-    w.u16(quint16(msg.answers.size()));
-    w.u16(quint16(msg.authority.size()));
-    w.u16(quint16(msg.additional.size() + (msg.edns ? 1 : 0)));
-    for (const Question &q : msg.questions) {
-        w.name(q.name, true);
-        w.u16(q.qtype);
-        w.u16(q.qclass);
+    u16(flags);
+    u16(quint16(questions));
+    u16(quint16(answers));
+    u16(quint16(authority));
+    u16(quint16(additional));
+}
+
+void MessageWriter::question(const Question &q)
+{
+    const NameBuffer wire(q.name);
+    name(wire.bytes, wire.size, true);
+    u16(q.qtype);
+    u16(q.qclass);
+}
+
+void MessageWriter::question(const EncodedName &qname, quint16 qtype, quint16 qclass)
+{
+    name(qname.labels().constData(), int(qname.labels().size()), true);
+    u16(qtype);
+    u16(qclass);
+}
+
+void MessageWriter::record(const EncodedName &owner, const EncodedRecord &rr)
+{
+    name(owner.labels().constData(), int(owner.labels().size()), true);
+    body(rr);
+}
+
+void MessageWriter::record(const ResourceRecord &rr)
+{
+    name(rr.name);
+    if (rr.type != type::SOA) {
+        body(EncodedRecord::from(rr));
+        return;
     }
+    u16(rr.type);
+    u16(rr.rrClass);
+    u32(rr.ttl);
+    const int lenAt = size();
+    u16(0);
+    name(rr.soa.mname);
+    name(rr.soa.rname);
+    u32(rr.soa.serial);
+    u32(rr.soa.refresh);
+    u32(rr.soa.retry);
+    u32(rr.soa.expire);
+    u32(rr.soa.minimum);
+    patch16(lenAt, quint16(size() - lenAt - 2));
+}
+
+void MessageWriter::opt(const Edns &e)
+{
+    u8(0);
+    u16(type::OPT);
+    u16(e.udpSize);
+    u32((quint32(e.extendedRcode) << 24) | (quint32(e.version) << 16) | (e.dnssecOk ? 0x8000u : 0u));
+    u16(quint16(e.options.size()));
+    m_out.append(e.options.constData(), e.options.size());
+}
+
+QByteArray MessageWriter::bytes() const
+{
+    return QByteArray(m_out.constData(), m_out.size());
+}
+
+void MessageWriter::body(const EncodedRecord &rr)
+{
+    u16(rr.type);
+    u16(rr.rrClass);
+    u32(rr.ttl);
+    const int lenAt = size();
+    u16(0);
+    m_out.append(rr.rdata.constData(), rr.rdata.size());
+    if (rr.rdataName != EncodedRecord::RdataName::None) {
+        name(rr.name.labels().constData(), int(rr.name.labels().size()),
+             rr.rdataName == EncodedRecord::RdataName::Compressed);
+    }
+    patch16(lenAt, quint16(size() - lenAt - 2));
+}
+
+void MessageWriter::u16(quint16 v)
+{
+    const char b[2] = {char(v >> 8), char(v & 0xFF)};
+    m_out.append(b, 2);
+}
+
+void MessageWriter::u32(quint32 v)
+{
+    const char b[4] = {char(v >> 24), char((v >> 16) & 0xFF), char((v >> 8) & 0xFF), char(v & 0xFF)};
+    m_out.append(b, 4);
+}
+
+void MessageWriter::patch16(int at, quint16 v)
+{
+    m_out[at] = char(v >> 8);
+    m_out[at + 1] = char(v & 0xFF);
+}
+
+void MessageWriter::name(const QString &text)
+{
+    const NameBuffer wire(text);
+    name(wire.bytes, wire.size, true);
+}
+
+// Compression (RFC 1035 §4.1.4): every suffix written so far is a node of a trie keyed by
+// (suffix to its right, label), so a name finds its longest earlier suffix without building
+// keys. Suffixes match case-sensitively, so a pointer never changes a name's case. A suffix
+// written beyond offset 0x3FFF stays in the trie but cannot be pointed to. Even a name that may
+// not be compressed (an SRV target) adds its suffixes, so later names can point into it.
+void MessageWriter::name(const char *labels, int size, bool mayCompress)
+{
+    if (!m_compress || size == 0) {
+        m_out.append(labels, size);
+        u8(0);
+        return;
+    }
+    int starts[kMaxName / 2 + 1];  // offset of each label's length octet
+    int count = 0;
+    for (int at = 0; at < size; at += 1 + quint8(labels[at]))
+        starts[count++] = at;
+    // From the root leftwards: the suffixes already known, path[i] = node of labels i..count-1.
+    int path[kMaxName / 2 + 1];
+    int known = count;  // labels known..count-1 have a node
+    int parent = -1;
+    for (int i = count - 1; i >= 0; --i) {
+        const int node = findNode(parent, labels + starts[i]);
+        if (node < 0)
+            break;
+        path[i] = node;
+        parent = node;
+        known = i;
+    }
+    // The longest known suffix that a pointer can reach.
+    int pointTo = count;
+    if (mayCompress) {
+        for (int i = known; i < count; ++i) {
+            if (m_nodes[path[i]].offset <= kMaxPointerOffset) {
+                pointTo = i;
+                break;
+            }
+        }
+    }
+    const int at = this->size();
+    m_out.append(labels, pointTo < count ? starts[pointTo] : size);
+    if (pointTo < count)
+        u16(quint16(0xC000 | m_nodes[path[pointTo]].offset));
+    else
+        u8(0);
+    // The new suffixes, right to left so that each knows the node to its right.
+    parent = known < count ? path[known] : -1;
+    for (int i = known - 1; i >= 0; --i)
+        parent = addNode(parent, at + starts[i]);
+}
+
+int MessageWriter::findNode(int parent, const char *label) const
+{
+    if (m_slots.isEmpty())
+        return -1;
+    const int len = 1 + quint8(label[0]);
+    const quint32 mask = quint32(m_slots.size() - 1);
+    for (quint32 s = labelHash(parent, label) & mask;; s = (s + 1) & mask) {
+        const int node = m_slots[s];
+        if (node < 0)
+            return -1;
+        const Node &n = m_nodes[node];
+        if (n.parent == parent && std::memcmp(m_out.constData() + n.offset, label, size_t(len)) == 0)
+            return node;
+    }
+}
+
+int MessageWriter::addNode(int parent, int offset)
+{
+    if ((m_nodes.size() + 1) * 2 > m_slots.size())
+        rehash(std::max<qsizetype>(64, m_slots.size() * 2));
+    const int node = int(m_nodes.size());
+    m_nodes.append(Node{parent, offset});
+    insertSlot(node);
+    return node;
+}
+
+void MessageWriter::insertSlot(int node)
+{
+    const Node &n = m_nodes[node];
+    const quint32 mask = quint32(m_slots.size() - 1);
+    quint32 s = labelHash(n.parent, m_out.constData() + n.offset) & mask;
+    while (m_slots[s] >= 0)
+        s = (s + 1) & mask;
+    m_slots[s] = node;
+}
+
+void MessageWriter::rehash(qsizetype size)
+{
+    m_slots.resize(size);
+    std::fill(m_slots.begin(), m_slots.end(), -1);
+    for (int i = 0; i < int(m_nodes.size()); ++i)
+        insertSlot(i);
+}
+
+// ---------------------------------------------------------------- encode
+
+QByteArray encode(const Message &msg, bool compress)
+{
+    MessageWriter w(compress);
+    w.header(msg.header, int(msg.questions.size()), int(msg.answers.size()), int(msg.authority.size()),
+             int(msg.additional.size() + (msg.edns ? 1 : 0)));
+    for (const Question &q : msg.questions)
+        w.question(q);
     for (const auto *sectionList : {&msg.answers, &msg.authority, &msg.additional}) {
         for (const ResourceRecord &rr : *sectionList)
             w.record(rr);
     }
-    if (msg.edns) {
-        const Edns &e = *msg.edns;
-        w.u8(0);
-        w.u16(type::OPT);
-        w.u16(e.udpSize);
-        w.u32((quint32(e.extendedRcode) << 24) | (quint32(e.version) << 16) | (e.dnssecOk ? 0x8000u : 0u));
-        w.u16(quint16(e.options.size()));
-        w.out().append(e.options);
-    }
-    return w.out();
+    if (msg.edns)
+        w.opt(*msg.edns);
+    return w.bytes();
 }
 
 QByteArray formErrReply(const Header &queryHeader)

@@ -1,6 +1,8 @@
 #pragma once
 // DNS message codec (RFC 1035 §4, RFC 6891 for EDNS0): decode a query packet into a Message and
 // encode a Message back into wire bytes, with name compression (RFC 1035 §4.1.4) on write.
+// MessageWriter, EncodedName and EncodedRecord let a caller that answers the same records again
+// and again (the DNS resolver's service cache) encode them once and write them per message.
 //
 // Pure and stateless: no sockets, no clock. Safe to call from any thread. The reader treats every
 // input as hostile: compression pointers must point strictly backwards (so loops are impossible),
@@ -15,6 +17,7 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <QVarLengthArray>
 #include <optional>
 
 namespace conclave::net::dns {
@@ -148,6 +151,86 @@ DecodeResult decode(const QByteArray &packet);
 /// are compressed (SRV targets never are, RFC 2782). Names are encoded case-preserving.
 /// An unencodable name (label > 63 or name > 255) is written as the root rather than failing.
 QByteArray encode(const Message &msg, bool compress = true);
+
+/// A name in wire form (RFC 1035 §3.1), converted once from its presentation form and written
+/// any number of times through a MessageWriter. An unencodable name (a label over 63 octets, a
+/// name over 255) is the root, as encode() writes it.
+class EncodedName {
+public:
+    EncodedName() = default;  // the root
+    explicit EncodedName(const QString &presentation);
+    /// The labels with their length octets, without the root octet; empty for the root.
+    const QByteArray &labels() const { return m_labels; }
+    /// Octets on the wire uncompressed, the root octet included.
+    int wireSize() const { return int(m_labels.size()) + 1; }
+    bool operator==(const EncodedName &) const = default;
+
+private:
+    QByteArray m_labels;
+};
+
+/// A record's type, class, TTL and RDATA, encoded once and written under any owner name
+/// (MessageWriter::record). A name inside the RDATA (CNAME, NS or PTR target, SRV target) is kept
+/// apart so that it goes through the message's compression exactly as encode() writes it.
+/// Not for SOA, whose RDATA holds two names.
+struct EncodedRecord {
+    enum class RdataName : quint8 { None, Compressed, Uncompressed };
+    quint16 type = type::A;
+    quint16 rrClass = rrclass::IN;
+    quint32 ttl = 0;
+    QByteArray rdata;  // all of the RDATA, or the part before the name
+    EncodedName name;  // the name at the end of the RDATA, unless rdataName is None
+    RdataName rdataName = RdataName::None;
+
+    /// `rr` without its owner name; rr.type must not be SOA.
+    static EncodedRecord from(const ResourceRecord &rr);
+    /// Octets of TYPE, CLASS, TTL, RDLENGTH and RDATA when nothing is compressed.
+    int uncompressedSize() const;
+};
+
+/// Writes one message in wire order (header, questions, records, OPT) with encode()'s name
+/// compression; encode() is this writer run over a Message. A caller that keeps names and records
+/// pre-encoded gets the very bytes encode() gives for the same records in the same order. The
+/// counts written in the header are the caller's to get right. One message per writer.
+class MessageWriter {
+public:
+    explicit MessageWriter(bool compress = true);
+
+    void header(const Header &h, int questions, int answers, int authority, int additional);
+    void question(const Question &q);
+    void question(const EncodedName &name, quint16 qtype, quint16 qclass);
+    void record(const ResourceRecord &rr);
+    void record(const EncodedName &owner, const EncodedRecord &rr);
+    void opt(const Edns &edns);
+
+    int size() const { return int(m_out.size()); }
+    QByteArray bytes() const;
+
+private:
+    // One suffix of a name written so far: its first label is at `offset` (the length octet), the
+    // rest is the suffix `parent` (-1 = the root).
+    struct Node {
+        int parent;
+        int offset;
+    };
+
+    void body(const EncodedRecord &rr);
+    void u8(quint8 v) { m_out.append(char(v)); }
+    void u16(quint16 v);
+    void u32(quint32 v);
+    void patch16(int at, quint16 v);
+    void name(const QString &text);
+    void name(const char *labels, int size, bool mayCompress);
+    int findNode(int parent, const char *label) const;
+    int addNode(int parent, int offset);
+    void insertSlot(int node);
+    void rehash(qsizetype size);
+
+    bool m_compress;
+    QVarLengthArray<char, 1024> m_out;
+    QVarLengthArray<Node, 32> m_nodes;
+    QVarLengthArray<int, 64> m_slots;  // open addressing, -1 = empty; a power of two in size
+};
 
 /// FORMERR reply for a packet decode() rejected with answerFormErr set: same ID, opcode and RD,
 /// no sections (RFC 1035 §4.1.1).

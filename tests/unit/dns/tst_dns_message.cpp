@@ -57,6 +57,7 @@ private slots:
     void compressionReusesLongestSuffixCaseSensitively();
     void pointersOnlyReachFirst16K();
     void unencodableNamesBecomeTheRoot();
+    void preEncodedRecordsWriteWhatEncodeWrites();
     void escapesOddLabels();
     void hostilePackets_data();
     void hostilePackets();
@@ -298,6 +299,74 @@ void TestDnsMessage::unencodableNamesBecomeTheRoot()
     const DecodeResult back = decode(encode(m));
     QVERIFY(back.message);
     QCOMPARE(back.message->questions.first().name, longest);
+}
+
+void TestDnsMessage::preEncodedRecordsWriteWhatEncodeWrites()
+{
+    // Random replies written twice: by encode() from the Message, and by a MessageWriter from
+    // names and records encoded beforehand. Owners and RDATA names come from a small pool of
+    // mixed-case names (some long, so that bigger messages pass the 16K pointer limit).
+    QRandomGenerator rng(3);
+    QStringList pool;
+    for (const char *n : {"web.service.consul.", "Web.Service.consul.", "n1.node.dc1.consul.", "N1.node.dc1.consul.",
+                          "0a000001.addr.dc1.consul.", "host.example.", "consul.", "a\\.b.c."})
+        pool.append(QString::fromLatin1(n));
+    pool.append(QString(60, QLatin1Char('x')) + QStringLiteral(".") + QString(60, QLatin1Char('y')) + QStringLiteral(".consul."));
+    pool.append(QString(64, QLatin1Char('z')) + QStringLiteral(".consul."));  // unencodable: the root
+    auto randomRecord = [&]() {
+        ResourceRecord rr;
+        rr.name = pool[rng.bounded(int(pool.size()))];
+        rr.ttl = rng.generate();
+        const QList<quint16> types{type::A, type::AAAA, type::CNAME, type::NS, type::PTR, type::SRV, type::TXT, 99};
+        rr.type = types[rng.bounded(int(types.size()))];
+        const QString target = pool[rng.bounded(int(pool.size()))];
+        switch (rr.type) {
+        case type::A: rr.address = QByteArray(4, char(rng.bounded(256))); break;
+        case type::AAAA: rr.address = QByteArray(16, char(rng.bounded(256))); break;
+        case type::SRV: rr.srv = Srv{1, quint16(rng.bounded(3)), quint16(8000 + rng.bounded(9)), target}; break;
+        case type::TXT: rr.txt = {QByteArray("rack=r1"), QByteArray(int(rng.bounded(300)), 't')}; break;
+        case 99: rr.rdata = QByteArray("raw"); break;
+        default: rr.target = target;
+        }
+        return rr;
+    };
+    int big = 0;
+    for (int i = 0; i < 3000; ++i) {
+        Message m;
+        m.header.id = quint16(i);
+        m.header.qr = true;
+        m.header.aa = true;
+        m.questions = {Question{pool[rng.bounded(int(pool.size()))], type::SRV, rrclass::IN}};
+        for (QList<ResourceRecord> *section : {&m.answers, &m.authority, &m.additional}) {
+            for (int k = int(rng.bounded(i % 100 == 0 ? 400 : 8)); k > 0; --k)
+                section->append(randomRecord());
+        }
+        if (rng.bounded(2))
+            m.edns = Edns{1232, 0, 0, false, hex("000a0008aeef7428ff8ab893")};
+        for (const bool compress : {true, false}) {
+            MessageWriter w(compress);
+            w.header(m.header, 1, int(m.answers.size()), int(m.authority.size()),
+                     int(m.additional.size()) + (m.edns ? 1 : 0));
+            const Question &q = m.questions.first();
+            w.question(EncodedName(q.name), q.qtype, q.qclass);
+            int uncompressed = 12 + EncodedName(q.name).wireSize() + 4 + (m.edns ? 11 + int(m.edns->options.size()) : 0);
+            for (const auto *section : {&m.answers, &m.authority, &m.additional}) {
+                for (const ResourceRecord &rr : *section) {
+                    const EncodedRecord e = EncodedRecord::from(rr);
+                    w.record(EncodedName(rr.name), e);
+                    uncompressed += EncodedName(rr.name).wireSize() + e.uncompressedSize();
+                }
+            }
+            if (m.edns)
+                w.opt(*m.edns);
+            const QByteArray expected = encode(m, compress);
+            QCOMPARE(w.bytes().toHex(), expected.toHex());
+            QCOMPARE(w.size(), int(expected.size()));
+            QCOMPARE(uncompressed, int(encode(m, false).size()));
+            big += expected.size() > 0x3FFF;
+        }
+    }
+    QVERIFY(big > 0);
 }
 
 void TestDnsMessage::escapesOddLabels()
