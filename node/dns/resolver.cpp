@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 namespace conclave::dns {
 
@@ -108,12 +109,30 @@ QByteArray reverseNameToIp(const QList<QByteArray> &labels)
 
 }  // namespace
 
+// A service lookup's answer before it becomes records (resolve) or bytes (handlePacket): the
+// answered instances of one cached view, shuffled, deduplicated and capped (reference §4).
+struct Resolver::ServiceAnswer {
+    std::shared_ptr<const ServiceView> view;
+    bool srv = false;                     // SRV records, else address records
+    QVarLengthArray<int, 64> instances;   // indexes into view->instances, in answer order
+    QVarLengthArray<bool, 64> withExtra;  // SRV: the answer brings its target's additional records
+};
+
 struct Resolver::Context {
+    explicit Context(const Message &q) : query(q) {}
     const Message &query;
     Message reply;
     QString qname;       // as asked
     QString respDomain;  // the configured domain the question matched
     QList<QByteArray> labels;  // lower-cased labels left of the domain
+    std::optional<ServiceAnswer> service;  // a service lookup with at least one answer
+};
+
+// Reference §6: how many answers a reply may carry before it is measured, and how it is measured.
+struct Resolver::SizeRules {
+    int maxAnswers = kMaxTcpAnswers;
+    int maxSize = kMaxTcpSize;
+    bool compressed = true;  // measured as sent; legacy UDP clients are measured uncompressed
 };
 
 Resolver::Resolver(ResolverConfig config, const state::StateStore &store, Random random, UnixClock clock)
@@ -204,23 +223,43 @@ PacketOutcome Resolver::handlePacket(const QByteArray &packet, Transport transpo
     }
     if (d.message->header.qr)
         return out;  // a response, not a question: never answer it
-    const ResolveOutcome r = resolve(*d.message, transport);
-    out.action = r.action;
-    if (r.action == ResolveOutcome::Action::Reply)
-        out.reply = encode(r.response);
+    Context ctx(*d.message);
+    out.action = answer(ctx);
+    if (out.action != ResolveOutcome::Action::Reply)
+        return out;
+    if (ctx.service) {
+        out.reply = writeServiceReply(ctx, transport);
+        return out;
+    }
+    trim(ctx, transport);
+    out.reply = encode(ctx.reply);
     return out;
 }
 
 ResolveOutcome Resolver::resolve(const Message &query, Transport transport) const
 {
     ResolveOutcome out;
+    Context ctx(query);
+    out.action = answer(ctx);
+    if (out.action != ResolveOutcome::Action::Reply)
+        return out;
+    addServiceRecords(ctx);
+    trim(ctx, transport);
+    out.response = std::move(ctx.reply);
+    return out;
+}
+
+ResolveOutcome::Action Resolver::answer(Context &ctx) const
+{
+    const Message &query = ctx.query;
     const bool recursing = !m_config.recursors.isEmpty();
     if (query.header.opcode != 0 || query.questions.size() != 1) {
-        out.response = errorReply(query, query.header.opcode != 0 ? Rcode::NotImp : Rcode::FormErr, recursing);
-        return out;
+        ctx.reply = errorReply(query, query.header.opcode != 0 ? Rcode::NotImp : Rcode::FormErr, recursing);
+        return ResolveOutcome::Action::Reply;
     }
-    Context ctx{query, errorReply(query, Rcode::NoError, recursing), query.questions.first().name, {}, {}};
+    ctx.reply = errorReply(query, Rcode::NoError, recursing);
     ctx.reply.header.aa = true;
+    ctx.qname = query.questions.first().name;
 
     const QString lname = lowerName(ctx.qname);
     for (const QString &domain : {m_config.domain, m_config.altDomain}) {
@@ -235,29 +274,21 @@ ResolveOutcome Resolver::resolve(const Message &query, Transport transport) cons
     if (ctx.respDomain.isEmpty()) {
         ctx.respDomain = m_config.domain;
         if (lname.endsWith(QLatin1String(".arpa."))) {
-            if (ptrLookup(ctx)) {
-                trim(ctx, transport);
-                out.response = ctx.reply;
-                return out;
-            }
+            if (ptrLookup(ctx))
+                return ResolveOutcome::Action::Reply;
             if (!recursing) {
                 setNxDomain(ctx);
-                out.response = ctx.reply;
-                return out;
+                return ResolveOutcome::Action::Reply;
             }
         }
-        if (recursing) {
-            out.action = ResolveOutcome::Action::Forward;
-            return out;
-        }
+        if (recursing)
+            return ResolveOutcome::Action::Forward;
         // No handler for a foreign zone (reference §12).
-        out.response = errorReply(query, Rcode::Refused, false);
-        return out;
+        ctx.reply = errorReply(query, Rcode::Refused, false);
+        return ResolveOutcome::Action::Reply;
     }
     answerInZone(ctx);
-    trim(ctx, transport);
-    out.response = ctx.reply;
-    return out;
+    return ResolveOutcome::Action::Reply;
 }
 
 void Resolver::answerInZone(Context &ctx) const
@@ -457,6 +488,11 @@ struct Resolver::ServiceView {
         QByteArray ip;                // the answered address as octets; empty for a hostname
         ResourceRecord address;       // A/AAAA, or CNAME for a hostname; owner name set per query
         int addressGroup = 0;         // same address or CNAME target → answered once
+        // The same records encoded once, for handlePacket (writeServiceReply). The extra records
+        // are owned by the SRV target: srvWire.name.
+        EncodedRecord srvWire;
+        QList<EncodedRecord> extraWire;
+        EncodedRecord addressWire;
     };
     quint64 epoch = 0;
     quint64 index = 0;
@@ -546,6 +582,10 @@ std::shared_ptr<const Resolver::ServiceView> Resolver::serviceView(const QString
         inst.ip = n.service.address.isEmpty() ? nodeIp : serviceIp;
         inst.address = inst.ip.isEmpty() ? cnameRecord(QString(), address, ttl) : addressRecord(QString(), inst.ip, ttl);
         inst.addressGroup = group(addressGroups, inst.ip.isEmpty() ? inst.address.target.toLatin1() : inst.ip);
+        inst.srvWire = EncodedRecord::from(inst.srv);
+        for (const ResourceRecord &rr : inst.extra)
+            inst.extraWire.append(EncodedRecord::from(rr));
+        inst.addressWire = EncodedRecord::from(inst.address);
         view->instances.append(std::move(inst));
     }
     view->srvGroups = int(srvGroups.size());
@@ -560,7 +600,7 @@ std::shared_ptr<const Resolver::ServiceView> Resolver::serviceView(const QString
 
 void Resolver::serviceLookup(Context &ctx, const QString &service, const QString &tag) const
 {
-    const std::shared_ptr<const ServiceView> view = serviceView(service, tag, ctx.respDomain);
+    std::shared_ptr<const ServiceView> view = serviceView(service, tag, ctx.respDomain);
     const QList<ServiceView::Instance> &instances = view->instances;
     const int n = int(instances.size());
     if (n == 0) {
@@ -573,22 +613,20 @@ void Resolver::serviceLookup(Context &ctx, const QString &service, const QString
     for (int i = n - 1; i > 0; --i)  // Fisher–Yates, on every query
         std::swap(order[i], order[int(m_random(quint32(i + 1)))]);
 
+    ServiceAnswer answer;
     const quint16 qtype = ctx.query.questions.first().qtype;
     if (qtype == type::SRV) {
+        answer.srv = true;
         QVarLengthArray<bool, 64> seen(view->srvGroups, false);
         QVarLengthArray<bool, 64> extraSeen(view->targetGroups, false);
-        ctx.reply.answers.reserve(n);
         for (const int i : order) {
             const ServiceView::Instance &inst = instances[i];
             if (seen[inst.srvGroup])
                 continue;
             seen[inst.srvGroup] = true;
-            ctx.reply.answers.append(inst.srv);
-            ctx.reply.answers.last().name = ctx.qname;
-            if (!extraSeen[inst.targetGroup]) {
-                extraSeen[inst.targetGroup] = true;
-                ctx.reply.additional.append(inst.extra);
-            }
+            answer.instances.append(i);
+            answer.withExtra.append(!extraSeen[inst.targetGroup]);
+            extraSeen[inst.targetGroup] = true;
         }
     } else if (qtype == type::A || qtype == type::AAAA || qtype == type::ANY || qtype == type::TXT) {
         QVarLengthArray<bool, 64> seen(view->addressGroups, false);
@@ -599,14 +637,97 @@ void Resolver::serviceLookup(Context &ctx, const QString &service, const QString
             if (seen[inst.addressGroup])
                 continue;
             seen[inst.addressGroup] = true;
-            ctx.reply.answers.append(inst.address);
-            ctx.reply.answers.last().name = ctx.qname;
-            if (m_config.aRecordLimit > 0 && ctx.reply.answers.size() >= m_config.aRecordLimit)
+            answer.instances.append(i);
+            answer.withExtra.append(false);
+            if (m_config.aRecordLimit > 0 && answer.instances.size() >= m_config.aRecordLimit)
                 break;
         }
     }
-    if (ctx.reply.answers.isEmpty())
+    if (answer.instances.isEmpty()) {
         ctx.reply.authority = {soaRecord(ctx.respDomain)};  // NODATA (reference §11)
+        return;
+    }
+    answer.view = std::move(view);
+    ctx.service = std::move(answer);
+}
+
+void Resolver::addServiceRecords(Context &ctx) const
+{
+    if (!ctx.service)
+        return;
+    const ServiceAnswer &a = *ctx.service;
+    ctx.reply.answers.reserve(a.instances.size());
+    for (qsizetype j = 0; j < a.instances.size(); ++j) {
+        const ServiceView::Instance &inst = a.view->instances[a.instances[j]];
+        ctx.reply.answers.append(a.srv ? inst.srv : inst.address);
+        ctx.reply.answers.last().name = ctx.qname;
+        if (a.withExtra[j])
+            ctx.reply.additional.append(inst.extra);
+    }
+}
+
+// The bytes encode() gives for the message resolve() builds, trimmed by the same rules (trim()),
+// written from the records the view keeps encoded: tst_resolver_cache checks both agree byte for
+// byte. Sizes are counted uncompressed without writing; a compressed write measures only a reply
+// whose uncompressed size is over the limit (compression never makes a message longer).
+QByteArray Resolver::writeServiceReply(const Context &ctx, Transport transport) const
+{
+    const ServiceAnswer &a = *ctx.service;
+    const Question &q = ctx.query.questions.first();
+    const EncodedName qname(q.name);
+    const int total = int(a.instances.size());
+    const std::optional<Edns> &edns = ctx.reply.edns;
+    auto instance = [&](int j) -> const ServiceView::Instance & { return a.view->instances[a.instances[j]]; };
+    auto answerRecord = [&](int j) -> const EncodedRecord & {
+        return a.srv ? instance(j).srvWire : instance(j).addressWire;
+    };
+    auto uncompressedSize = [&](int count) {
+        int size = 12 + qname.wireSize() + 4 + (edns ? 11 + int(edns->options.size()) : 0);
+        for (int j = 0; j < count; ++j) {
+            size += qname.wireSize() + answerRecord(j).uncompressedSize();
+            if (a.withExtra[j]) {
+                for (const EncodedRecord &e : instance(j).extraWire)
+                    size += instance(j).srvWire.name.wireSize() + e.uncompressedSize();
+            }
+        }
+        return size;
+    };
+    auto write = [&](int count, MessageWriter &w) {
+        int additional = edns ? 1 : 0;
+        for (int j = 0; j < count; ++j)
+            additional += a.withExtra[j] ? int(instance(j).extraWire.size()) : 0;
+        Header header = ctx.reply.header;
+        header.tc = transport == Transport::Udp && count < total && m_config.enableTruncate;
+        w.header(header, 1, count, 0, additional);
+        w.question(qname, q.qtype, q.qclass);
+        for (int j = 0; j < count; ++j)
+            w.record(qname, answerRecord(j));
+        for (int j = 0; j < count; ++j) {
+            if (!a.withExtra[j])
+                continue;
+            // Owned by the SRV target, which the answers above already carry.
+            for (const EncodedRecord &e : instance(j).extraWire)
+                w.record(instance(j).srvWire.name, e);
+        }
+        if (edns)
+            w.opt(*edns);
+    };
+    const SizeRules rules = sizeRules(ctx.query, transport);
+    auto fits = [&](int count) {
+        if (uncompressedSize(count) <= rules.maxSize)
+            return true;
+        if (!rules.compressed)
+            return false;
+        MessageWriter w;
+        write(count, w);
+        return w.size() <= rules.maxSize;
+    };
+    int count = std::min(total, rules.maxAnswers);
+    if (count > 1 && !fits(count))
+        count = largestFitting(count, fits);
+    MessageWriter w;
+    write(count, w);
+    return w.bytes();
 }
 
 void Resolver::addrLookup(Context &ctx, const QString &hex) const
@@ -663,6 +784,41 @@ bool Resolver::ptrLookup(Context &ctx) const
     return false;
 }
 
+Resolver::SizeRules Resolver::sizeRules(const Message &query, Transport transport) const
+{
+    SizeRules rules;
+    if (transport == Transport::Udp) {
+        rules.maxSize = kDefaultUdpSize;
+        if (query.edns && query.edns->udpSize > kDefaultUdpSize)
+            rules.maxSize = std::min<int>(query.edns->udpSize, kMaxUdpSize);
+        if (rules.maxSize == kDefaultUdpSize) {
+            // Legacy clients: at most udp_answer_limit answers, and 512 octets even uncompressed.
+            rules.compressed = false;
+            rules.maxAnswers = m_config.udpAnswerLimit;
+        } else {
+            rules.maxAnswers = std::numeric_limits<int>::max();
+        }
+        rules.maxSize -= 8;  // the UDP header
+    } else if (query.questions.first().qtype == type::SRV) {
+        rules.maxAnswers = kMaxTcpSrvAnswers;
+    }
+    return rules;
+}
+
+int Resolver::largestFitting(int count, const std::function<bool(int)> &fits)
+{
+    // Largest answer count below `count` that fits; always keep at least one (reference §6).
+    int lo = 1, hi = count - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        if (fits(mid))
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 void Resolver::trim(Context &ctx, Transport transport) const
 {
     Message &m = ctx.reply;
@@ -691,49 +847,24 @@ void Resolver::trim(Context &ctx, Transport transport) const
             }
         }
     };
+    const QList<ResourceRecord> answers = m.answers;
     auto cutTo = [&](int n) {
-        m.answers = m.answers.mid(0, n);
+        m.answers = answers.mid(0, n);
         syncExtra();
     };
 
-    int maxSize = kMaxTcpSize;
-    bool measureCompressed = true;
-    if (transport == Transport::Udp) {
-        maxSize = kDefaultUdpSize;
-        if (ctx.query.edns && ctx.query.edns->udpSize > kDefaultUdpSize)
-            maxSize = std::min<int>(ctx.query.edns->udpSize, kMaxUdpSize);
-        if (maxSize == kDefaultUdpSize) {
-            // Legacy clients: at most udp_answer_limit answers, and 512 octets even uncompressed.
-            measureCompressed = false;
-            if (total > m_config.udpAnswerLimit)
-                cutTo(m_config.udpAnswerLimit);
-        }
-        maxSize -= 8;  // the UDP header
-    } else {
-        const bool srv = ctx.query.questions.first().qtype == type::SRV;
-        const int cap = srv ? kMaxTcpSrvAnswers : kMaxTcpAnswers;
-        if (total > cap)
-            cutTo(cap);
-    }
-    auto size = [&]() { return int(encode(m, measureCompressed).size()); };
-    if (m.answers.size() > 1 && size() > maxSize) {
+    const SizeRules rules = sizeRules(ctx.query, transport);
+    if (total > rules.maxAnswers)
+        cutTo(rules.maxAnswers);
+    auto size = [&]() { return int(encode(m, rules.compressed).size()); };
+    if (m.answers.size() > 1 && size() > rules.maxSize) {
         if (!m.authority.isEmpty())
             m.authority.clear();
-        if (size() > maxSize) {
-            // Largest answer count that fits; always keep at least one (reference §6).
-            const QList<ResourceRecord> answers = m.answers;
-            int lo = 1, hi = int(answers.size()) - 1;
-            while (lo < hi) {
-                const int mid = (lo + hi + 1) / 2;
-                m.answers = answers.mid(0, mid);
-                syncExtra();
-                if (size() <= maxSize)
-                    lo = mid;
-                else
-                    hi = mid - 1;
-            }
-            m.answers = answers.mid(0, lo);
-            syncExtra();
+        if (size() > rules.maxSize) {
+            cutTo(largestFitting(int(m.answers.size()), [&](int n) {
+                cutTo(n);
+                return size() <= rules.maxSize;
+            }));
         }
     }
     if (transport == Transport::Udp && m.answers.size() < total && m_config.enableTruncate)

@@ -12,7 +12,9 @@
 // (StateStore::serviceQueryIndex). Any change to an instance, its node or a check on its node
 // raises that index, so the next query rebuilds from the store: the cache never answers from an
 // older state than a fresh read would. The shuffle, the deduplication and the trimming still run
-// on every query.
+// on every query. Each cached record is also kept encoded (net::dns::EncodedRecord), and
+// handlePacket() writes a service reply from those through a MessageWriter: the same bytes that
+// encode(resolve()) gives, without building a Message.
 //
 // Not done here: prepared queries (`.query.`), mesh lookups (`.connect.`, `.ingress.`,
 // `.virtual.`), other datacenters, ACLs, resolving hostname addresses via the recursors.
@@ -80,8 +82,9 @@ public:
     /// Answers one decoded query. `transport` decides the size rules (reference §6).
     ResolveOutcome resolve(const net::dns::Message &query, net::dns::Transport transport) const;
 
-    /// decode → resolve → encode. Malformed queries get FORMERR or silence (dns_message.h);
-    /// packets that are responses are dropped.
+    /// decode → resolve → encode, byte for byte (service replies are written straight from the
+    /// cache). Malformed queries get FORMERR or silence (dns_message.h); packets that are
+    /// responses are dropped.
     PacketOutcome handlePacket(const QByteArray &packet, net::dns::Transport transport) const;
 
     /// Consul's service_ttl lookup: exact name, else the longest "prefix*", else "*", else 0.
@@ -104,6 +107,8 @@ public:
 private:
     struct Context;
     struct ServiceView;
+    struct ServiceAnswer;
+    struct SizeRules;
     struct ViewKey {
         QString service, tag, domain;
         bool operator==(const ViewKey &) const = default;
@@ -113,6 +118,7 @@ private:
     std::shared_ptr<const ServiceView> serviceView(const QString &service, const QString &tag,
                                                    const QString &domain) const;
 
+    ResolveOutcome::Action answer(Context &ctx) const;
     void answerInZone(Context &ctx) const;
     void dispatch(Context &ctx) const;
     void nodeLookup(Context &ctx, const QString &node) const;
@@ -123,6 +129,10 @@ private:
                      QList<net::dns::ResourceRecord> *glue) const;
     net::dns::ResourceRecord soaRecord(const QString &domain) const;
     void setNxDomain(Context &ctx) const;
+    void addServiceRecords(Context &ctx) const;
+    QByteArray writeServiceReply(const Context &ctx, net::dns::Transport transport) const;
+    SizeRules sizeRules(const net::dns::Message &query, net::dns::Transport transport) const;
+    static int largestFitting(int count, const std::function<bool(int)> &fits);
     void trim(Context &ctx, net::dns::Transport transport) const;
 
     ResolverConfig m_config;

@@ -132,6 +132,8 @@ private slots:
     void shuffledOnEveryQuery();
     void ownerNamesFollowTheQuestion();
     void boundedInSize();
+    void packetsMatchTheMessagePath();
+    void packetTrimmingKeepsAdditionalInStep();
 };
 
 void TestResolverCache::sameAnswersAsAFreshResolverThroughRandomWrites()
@@ -350,6 +352,146 @@ void TestResolverCache::boundedInSize()
         r.resolve(query(QStringLiteral("s%1.service.consul.").arg(i), type::A), Transport::Udp);
     QVERIFY(r.cacheStats().entries <= Resolver::kMaxCachedServices);
     QVERIFY(r.cacheStats().entries >= 1);
+}
+
+void TestResolverCache::packetsMatchTheMessagePath()
+{
+    // handlePacket writes service replies from the records the cache keeps encoded; resolve()
+    // builds the Message that encode() turns into bytes. Through random catalogs, questions,
+    // transports, EDNS sizes and configs the two must give the same bytes, shuffle included.
+    Catalog c;
+    QRandomGenerator rng(20261204);
+    quint32 state = 0;
+    const Resolver::Random random = [&state](quint32 bound) {
+        state = state * 1664525u + 1013904223u;
+        return (state >> 8) % bound;
+    };
+    const QStringList statuses{model::status::Passing, model::status::Passing, model::status::Warning,
+                               model::status::Critical};
+    auto address = [&](int i) {
+        switch (rng.bounded(6)) {
+        case 0: return QStringLiteral("2001:db8::%1").arg(i + 1);
+        case 1: return QStringLiteral("host%1.example.").arg(i % 7);
+        default: return QStringLiteral("10.%1.%2.%3").arg(rng.bounded(2)).arg(i / 200).arg(i % 200 + 1);
+        }
+    };
+    auto meta = [&]() {
+        QMap<QString, QString> m;
+        for (int k = int(rng.bounded(4)); k > 0; --k)
+            m.insert(QStringLiteral("key%1").arg(rng.bounded(5)), rng.bounded(2) ? QStringLiteral("v=`x") : QString(rng.bounded(80), QLatin1Char('m')));
+        return m;
+    };
+    // "big" gets long node names so that a TCP SRV reply passes the 0x3FFF compression pointer limit.
+    for (int i = 0; i < 300; ++i) {
+        const QString node = QStringLiteral("Big-Node-With-A-Rather-Long-Name-%1").arg(i);
+        c.registerInstance(node, QStringLiteral("10.9.%1.%2").arg(i / 200).arg(i % 200 + 1), QStringLiteral("big"),
+                           QStringLiteral("big%1").arg(i), model::status::Passing);
+        c.setNode(node, QStringLiteral("10.9.%1.%2").arg(i / 200).arg(i % 200 + 1), meta());
+    }
+    const QStringList names{
+        QStringLiteral("svc0.service.consul."),  QStringLiteral("SVC1.Service.CONSUL."),
+        QStringLiteral("v1.svc0.service.consul."), QStringLiteral("_svc2._tcp.service.consul."),
+        QStringLiteral("_svc1._v1.consul."),     QStringLiteral("svc2.service.dc1.consul."),
+        QStringLiteral("svc0.service.alt."),     QStringLiteral("big.service.consul."),
+        QStringLiteral("BIG.service.alt."),      QStringLiteral("nosuch.service.consul."),
+        QStringLiteral("n3.node.consul."),       QStringLiteral("elsewhere.example."),
+    };
+    const QList<quint16> qtypes{type::A, type::AAAA, type::ANY, type::TXT, type::SRV, type::SRV, type::MX};
+    const QList<std::optional<quint16>> ednsSizes{std::nullopt, std::nullopt, quint16(512), quint16(700),
+                                                  quint16(1232), quint16(4096), quint16(65535)};
+    int compared = 0, big = 0;
+    for (int round = 0; round < 60; ++round) {
+        for (int w = int(rng.bounded(1, 6)); w > 0; --w) {
+            const int i = int(rng.bounded(40));
+            const QString node = QStringLiteral("%1%2").arg(rng.bounded(3) ? QStringLiteral("n") : QStringLiteral("Web-N")).arg(i);
+            if (rng.bounded(8) == 0) {
+                c.deregister(node);
+                continue;
+            }
+            const int s = int(rng.bounded(3));
+            c.registerInstance(node, address(i), QStringLiteral("svc%1").arg(s),
+                               QStringLiteral("svc%1-%2").arg(s).arg(rng.bounded(3)), statuses[rng.bounded(4)],
+                               rng.bounded(2) ? QStringList{QStringLiteral("v1")} : QStringList{},
+                               rng.bounded(3) == 0 ? address(i + int(rng.bounded(3))) : QString(),
+                               8000 + int(rng.bounded(2)));
+            if (rng.bounded(3) == 0)
+                c.setNode(node, address(i), meta());
+        }
+        ResolverConfig cfg;
+        cfg.altDomain = QStringLiteral("alt.");
+        cfg.udpAnswerLimit = int(rng.bounded(1, 9));
+        cfg.enableTruncate = rng.bounded(2);
+        cfg.aRecordLimit = rng.bounded(3) == 0 ? 2 : 0;
+        cfg.onlyPassing = rng.bounded(4) == 0;
+        cfg.enableAdditionalNodeMetaTxt = rng.bounded(4) != 0;
+        cfg.serviceTtl = {{QStringLiteral("svc*"), 7}};
+        const Resolver r(cfg, c.store, random, [] { return 1700000000u; });
+        for (int k = 0; k < 60; ++k) {
+            Message q = query(names[rng.bounded(int(names.size()))], qtypes[rng.bounded(int(qtypes.size()))],
+                              ednsSizes[rng.bounded(int(ednsSizes.size()))]);
+            q.header.rd = rng.bounded(2);
+            const Transport t = rng.bounded(3) ? Transport::Udp : Transport::Tcp;
+            const quint32 seed = rng.generate();
+            state = seed;
+            const QByteArray expected = encode(r.resolve(q, t).response);
+            state = seed;
+            const QByteArray got = r.handlePacket(encode(q), t).reply;
+            if (got != expected) {
+                qWarning() << q.questions.first().name << q.questions.first().qtype << int(t)
+                           << (q.edns ? int(q.edns->udpSize) : -1) << cfg.udpAnswerLimit;
+            }
+            QCOMPARE(got.toHex(), expected.toHex());
+            ++compared;
+            big += got.size() > 0x3FFF;
+        }
+    }
+    QVERIFY(compared == 3600);
+    QVERIFY(big > 0);
+}
+
+void TestResolverCache::packetTrimmingKeepsAdditionalInStep()
+{
+    Catalog c;
+    for (int i = 0; i < 60; ++i) {
+        const QString node = QStringLiteral("node-%1").arg(i);
+        c.registerInstance(node, QStringLiteral("10.0.0.%1").arg(i + 1), QStringLiteral("api"), QStringLiteral("api%1").arg(i),
+                           model::status::Passing);
+        c.setNode(node, QStringLiteral("10.0.0.%1").arg(i + 1), {{QStringLiteral("rack"), QStringLiteral("r%1").arg(i % 3)}});
+    }
+    ResolverConfig cfg;
+    cfg.enableTruncate = true;
+    auto rng = std::make_shared<QRandomGenerator>(5);
+    const Resolver r(cfg, c.store, [rng](quint32 bound) { return quint32(rng->bounded(bound)); }, [] { return 0u; });
+    struct Case {
+        std::optional<quint16> edns;
+        Transport transport;
+        int maxSize;
+    };
+    for (const Case &k : {Case{std::nullopt, Transport::Udp, 504}, Case{quint16(1232), Transport::Udp, 1224},
+                          Case{std::nullopt, Transport::Tcp, 65523}}) {
+        const QByteArray reply = r.handlePacket(encode(query(QStringLiteral("api.service.consul."), type::SRV, k.edns)),
+                                                k.transport).reply;
+        const DecodeResult d = decode(reply);
+        QVERIFY(d.message);
+        const Message &m = *d.message;
+        QVERIFY(reply.size() <= k.maxSize);
+        if (!k.edns && k.transport == Transport::Udp) {
+            QCOMPARE(m.answers.size(), 3);  // udp_answer_limit
+            QVERIFY(encode(m, false).size() <= k.maxSize);
+        }
+        QCOMPARE(m.header.tc, m.answers.size() < 60 && k.transport == Transport::Udp);
+        QCOMPARE(m.answers.size() == 60, k.transport == Transport::Tcp);
+        // Each answered target has its A and its TXT record in the additional section, in that
+        // order, and nothing else is there.
+        QMap<QString, QList<quint16>> expected, additional;
+        for (const ResourceRecord &rr : m.answers) {
+            QCOMPARE(rr.name, QStringLiteral("api.service.consul."));
+            expected.insert(rr.srv.target, {type::A, type::TXT});
+        }
+        for (const ResourceRecord &rr : m.additional)
+            additional[rr.name].append(rr.type);
+        QCOMPARE(additional, expected);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestResolverCache)
