@@ -23,6 +23,8 @@ GossipPool::GossipPool(Options options, QObject *parent)
     // them, and pools on one machine would tick in step.
     m_timer->setTimerType(Qt::PreciseTimer);
     connect(m_timer, &QTimer::timeout, this, &GossipPool::onTimer);
+    m_reconnectTimer = new QTimer(this);
+    connect(m_reconnectTimer, &QTimer::timeout, this, &GossipPool::onReconnectTimer);
     connect(m_transport, &net::GossipTransport::packetReceived, this, &GossipPool::onPacket);
     connect(m_transport, &net::GossipTransport::streamReplied, this, &GossipPool::onStreamReplied);
     connect(m_transport, &net::GossipTransport::streamFailed, this,
@@ -77,7 +79,10 @@ bool GossipPool::start(QString *error)
     const quint64 seed = m_options.randomSeed ? m_options.randomSeed
                                               : QRandomGenerator::system()->generate64();
     m_swim = std::make_unique<Swim>(config, seed, nowMs());
+    m_rng.seed(seed ^ 0x9e3779b97f4a7c15ULL);
     m_running = true;
+    if (m_options.reconnectIntervalMs > 0)
+        m_reconnectTimer->start(int(std::min<qint64>(m_options.reconnectIntervalMs, INT_MAX)));
     qCInfo(lcGossip).noquote() << "gossip pool" << config.name << "listening on" << config.addr
                                << (m_transport->security().isEncrypted() ? "(encrypted)" : "(plaintext)");
     flush();
@@ -90,6 +95,7 @@ void GossipPool::stop()
         return;
     m_running = false;
     m_timer->stop();
+    m_reconnectTimer->stop();
     m_transport->close();
 }
 
@@ -172,6 +178,31 @@ void GossipPool::onTimer()
     if (!m_running)
         return;
     m_swim->tick(nowMs());
+    flush();
+}
+
+void GossipPool::onReconnectTimer()
+{
+    // serf's reconnect(): expect the pool as a whole to try each failed member about once per
+    // interval, whatever its size.
+    if (!m_running || m_leaving)
+        return;
+    std::vector<Member> failed;
+    int alive = 0;
+    for (const Member &m : m_swim->members()) {
+        if (m.state == NodeState::Dead)
+            failed.push_back(m);
+        else if (m.state == NodeState::Alive || m.state == NodeState::Suspect)
+            ++alive;
+    }
+    if (failed.empty())
+        return;
+    const double probability = double(failed.size()) / double(std::max(1, alive));
+    if (std::uniform_real_distribution<double>(0.0, 1.0)(m_rng) > probability)
+        return;
+    const Member &target = failed[std::size_t(m_rng() % failed.size())];
+    qCInfo(lcGossip).noquote() << "attempting reconnect to" << target.name << target.addr;
+    m_swim->join({target.addr}, nowMs());
     flush();
 }
 

@@ -16,6 +16,8 @@
 // may call back into the pool (its signals then queue behind the ones being emitted) and may
 // destroy it with deleteLater(), never with delete.
 //
+// Also serf's reconnect to failed members (Options::reconnectIntervalMs), which the core lacks.
+//
 // Not here: the serf snapshot for rejoin, retry_join's retry loop (the agent calls join() again
 // while joinedCount() is 0), user events and queries, coordinates, the catalog reconcile.
 
@@ -31,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <vector>
 
 class QTimer;
@@ -46,8 +49,12 @@ public:
         Config swim;
         /// Bind address and port, security (keyring, label, verify flags), stream bounds.
         net::GossipTransport::Config transport;
-        /// Seeds Swim's generator; 0 takes one from the system CSPRNG.
+        /// Seeds Swim's generator (and the reconnect draw); 0 takes one from the system CSPRNG.
         quint64 randomSeed = 0;
+        /// serf's ReconnectInterval: this often, with probability failed ÷ alive, push-pull with
+        /// one random failed member, so that the two sides of a healed partition find each other
+        /// again (SWIM alone stops talking to the dead after GossipToTheDead). 0: never.
+        qint64 reconnectIntervalMs = 30000;
     };
 
     explicit GossipPool(Options options, QObject *parent = nullptr);
@@ -113,6 +120,7 @@ private:
     static MemberSignal signalFor(MemberEventType type);
 
     void onTimer();
+    void onReconnectTimer();
     void onPacket(const QString &from, const QByteArray &bytes);
     QByteArray onStream(const QString &from, const QByteArray &request);
     void onStreamReplied(quint64 id, const QByteArray &reply);
@@ -131,6 +139,8 @@ private:
     std::unique_ptr<Swim> m_swim;
     net::GossipTransport *m_transport = nullptr;
     QTimer *m_timer = nullptr;
+    QTimer *m_reconnectTimer = nullptr;
+    std::mt19937_64 m_rng;  // the reconnect draw only; Swim has its own
     bool m_running = false;
     bool m_leaving = false;
     qint64 m_leaveDeadline = 0;

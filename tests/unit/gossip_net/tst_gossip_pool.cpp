@@ -8,6 +8,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include <functional>
 #include <memory>
 
 using namespace conclave;
@@ -40,7 +41,8 @@ struct Pool {
     QStringList joined, updated, left, failed;  // member names, per signal
 };
 
-std::unique_ptr<Pool> makePool(const QString &name, const QByteArray &key = {}, quint64 seed = 0)
+std::unique_ptr<Pool> makePool(const QString &name, const QByteArray &key = {}, quint64 seed = 0,
+                               const std::function<void(GossipPool::Options &)> &tweak = {})
 {
     auto p = std::make_unique<Pool>();
     p->name = name;
@@ -52,6 +54,8 @@ std::unique_ptr<Pool> makePool(const QString &name, const QByteArray &key = {}, 
     if (!key.isEmpty())
         o.transport.security.keyring.install(key);
     o.randomSeed = seed;
+    if (tweak)
+        tweak(o);
     p->pool = std::make_unique<GossipPool>(std::move(o));
     Pool *raw = p.get();
     QObject::connect(p->pool.get(), &GossipPool::memberJoined, p->pool.get(),
@@ -123,6 +127,7 @@ private slots:
     void encryptedPoolsForm();
     void poolWithAnotherKeyCannotJoin();
     void keyRotationKeepsTheClusterWhole();
+    void healedPartitionRejoinsByReconnect();
     void portTakenFailsToStart();
 };
 
@@ -331,6 +336,40 @@ void TestGossipPool::keyRotationKeepsTheClusterWhole()
         QVERIFY(p->failed.isEmpty());
         QCOMPARE(p->pool->security().keyring.keys(), QList<QByteArray>{newKey});
     }
+}
+
+void TestGossipPool::healedPartitionRejoinsByReconnect()
+{
+    // Two pools cut apart (one changes its key) long enough to stop gossiping to each other as
+    // dead; once the keys agree again only serf's reconnect brings them back together.
+    const QByteArray key = net::generateGossipKey();
+    const auto tweak = [](GossipPool::Options &o) {
+        o.swim.gossipToTheDeadMs = 300;
+        o.reconnectIntervalMs = 200;
+    };
+    Cluster c;
+    c.push_back(makePool(QStringLiteral("node-0"), key, 1, tweak));
+    c.push_back(makePool(QStringLiteral("node-1"), key, 2, tweak));
+    c[1]->pool->join({c[0]->pool->address()});
+    QTRY_VERIFY_WITH_TIMEOUT(allSee(c, namesOf(c), MemberStatus::Alive), 15000);
+
+    net::GossipKeyring &ring = c[1]->pool->security().keyring;
+    const QByteArray other = net::generateGossipKey();
+    QVERIFY(ring.install(other));
+    QVERIFY(ring.use(other));
+    QVERIFY(ring.remove(key));
+    QTRY_VERIFY_WITH_TIMEOUT(allSee(c, namesOf(c), MemberStatus::Failed), 20000);
+    // Past GossipToTheDead on both sides: SWIM itself no longer sends them anything.
+    QTRY_VERIFY_WITH_TIMEOUT(c[0]->pool->nowMs() - c[0]->pool->member(c[1]->name)->stateChangeMs > 600
+                                 && c[1]->pool->nowMs() - c[1]->pool->member(c[0]->name)->stateChangeMs > 600,
+                             5000);
+
+    QVERIFY(ring.install(key));
+    QVERIFY(ring.use(key));
+    QVERIFY(ring.remove(other));
+    QTRY_VERIFY_WITH_TIMEOUT(allSee(c, namesOf(c), MemberStatus::Alive), 15000);
+    QCOMPARE(c[0]->joined.count(c[1]->name), 2);  // joined, failed, joined again
+    QCOMPARE(c[0]->failed, QStringList{c[1]->name});
 }
 
 void TestGossipPool::portTakenFailsToStart()
