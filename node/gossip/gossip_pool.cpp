@@ -17,6 +17,8 @@ GossipPool::GossipPool(Options options, QObject *parent)
 {
     m_clock.start();
     m_transport = new net::GossipTransport(m_options.transport, this);
+    // The transport holds the live keyring (rotation changes it there); keep no stale copy.
+    m_options.transport.security = {};
     m_timer = new QTimer(this);
     m_timer->setSingleShot(true);
     // Probe and suspicion deadlines are a few hundred ms: a coarse timer's 5 % slack would shift
