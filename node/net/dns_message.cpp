@@ -626,13 +626,17 @@ void MessageWriter::name(const char *labels, int size, bool mayCompress)
     int path[kMaxName / 2 + 1];
     int known = count;  // labels known..count-1 have a node
     int parent = -1;
-    for (int i = count - 1; i >= 0; --i) {
-        const int node = findNode(parent, labels + starts[i]);
-        if (node < 0)
-            break;
-        path[i] = node;
-        parent = node;
-        known = i;
+    if (recentPath(labels, size, path)) {
+        known = 0;
+    } else {
+        for (int i = count - 1; i >= 0; --i) {
+            const int node = findNode(parent, labels + starts[i]);
+            if (node < 0)
+                break;
+            path[i] = node;
+            parent = node;
+            known = i;
+        }
     }
     // The longest known suffix that a pointer can reach.
     int pointTo = count;
@@ -654,6 +658,31 @@ void MessageWriter::name(const char *labels, int size, bool mayCompress)
     parent = known < count ? path[known] : -1;
     for (int i = known - 1; i >= 0; --i)
         parent = addNode(parent, at + starts[i]);
+    m_recent[m_recentNext] = Recent{labels, size, parent};
+    m_recentNext = (m_recentNext + 1) % int(m_recent.size());
+}
+
+// A name written again from the same place (the question's EncodedName as each answer's owner,
+// an SRV target as the owner of its additional records) finds its node without hashing. The
+// node is only a guess until its chain of labels up to the root matches the name's labels: it
+// is then the very node findNode() would reach, label by label.
+bool MessageWriter::recentPath(const char *labels, int size, int *path) const
+{
+    for (const Recent &r : m_recent) {
+        if (r.labels != labels || r.size != size || r.node < 0)
+            continue;
+        int node = r.node;
+        for (int at = 0, i = 0; at < size; at += 1 + quint8(labels[at]), ++i) {
+            if (node < 0)
+                return false;
+            if (std::memcmp(m_out.constData() + m_nodes[node].offset, labels + at, size_t(1 + quint8(labels[at]))) != 0)
+                return false;
+            path[i] = node;
+            node = m_nodes[node].parent;
+        }
+        return node < 0;
+    }
+    return false;
 }
 
 int MessageWriter::findNode(int parent, const char *label) const

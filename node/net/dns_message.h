@@ -18,6 +18,7 @@
 #include <QString>
 #include <QStringList>
 #include <QVarLengthArray>
+#include <array>
 #include <optional>
 
 namespace conclave::net::dns {
@@ -214,6 +215,13 @@ private:
         int offset;
     };
 
+    // A name written lately: where its labels were read from, and the node of the whole name.
+    struct Recent {
+        const char *labels = nullptr;
+        int size = 0;
+        int node = -1;
+    };
+
     void body(const EncodedRecord &rr);
     void u8(quint8 v) { m_out.append(char(v)); }
     void u16(quint16 v);
@@ -221,6 +229,7 @@ private:
     void patch16(int at, quint16 v);
     void name(const QString &text);
     void name(const char *labels, int size, bool mayCompress);
+    bool recentPath(const char *labels, int size, int *path) const;
     int findNode(int parent, const char *label) const;
     int addNode(int parent, int offset);
     void insertSlot(int node);
@@ -230,6 +239,8 @@ private:
     QVarLengthArray<char, 1024> m_out;
     QVarLengthArray<Node, 32> m_nodes;
     QVarLengthArray<int, 64> m_slots;  // open addressing, -1 = empty; a power of two in size
+    std::array<Recent, 8> m_recent;
+    int m_recentNext = 0;
 };
 
 /// FORMERR reply for a packet decode() rejected with answerFormErr set: same ID, opcode and RD,
