@@ -56,6 +56,7 @@ public:
     };
 
     static constexpr qsizetype kMaxFrame = 2 + 65535;
+    static constexpr int kMaxDatagramsPerWakeup = 64;
 
     Impl(Handler handler, Options options)
         : m_handler(std::move(handler)), m_options(std::move(options))
@@ -114,18 +115,27 @@ public:
             discard(f);
     }
 
+    // Reads until the socket has nothing left (readDatagram fails with TemporaryError, which
+    // is no fault) or kMaxDatagramsPerWakeup were answered: asking hasPendingDatagrams() first
+    // costs a recvmsg(MSG_PEEK) per datagram, as much as reading it. What is left wakes us again
+    // from the event loop, after the other sockets had their turn. One buffer serves every
+    // datagram (receiveDatagram(65535) allocates 64 KiB each time).
     void onUdpReadyRead()
     {
-        while (m_udp && m_udp->hasPendingDatagrams()) {
-            const QNetworkDatagram dg = m_udp->receiveDatagram(65535);
-            if (!dg.isValid())
-                continue;
-            const QByteArray query = dg.data();
+        if (m_datagram.isEmpty())
+            m_datagram.resize(65535);
+        QHostAddress sender;
+        quint16 senderPort = 0;
+        for (int i = 0; i < kMaxDatagramsPerWakeup && m_udp; ++i) {
+            const qint64 size = m_udp->readDatagram(m_datagram.data(), m_datagram.size(), &sender, &senderPort);
+            if (size < 0)
+                return;
+            const QByteArray query(m_datagram.constData(), size);
             const Result r = m_handler(query, dns::Transport::Udp);
             if (r.action == Action::Reply)
-                m_udp->writeDatagram(r.reply, dg.senderAddress(), quint16(dg.senderPort()));
+                m_udp->writeDatagram(r.reply, sender, senderPort);
             else if (r.action == Action::Forward)
-                startForward(query, dg.senderAddress(), quint16(dg.senderPort()), nullptr);
+                startForward(query, sender, senderPort, nullptr);
         }
     }
 
@@ -362,6 +372,7 @@ public:
     Handler m_handler;
     Options m_options;
     std::unique_ptr<QUdpSocket> m_udp;
+    QByteArray m_datagram;  // receive buffer for m_udp
     std::unique_ptr<QTcpServer> m_tcp;
     QSet<QTcpSocket *> m_connections;
     QHash<QTcpSocket *, QByteArray> m_buffers;

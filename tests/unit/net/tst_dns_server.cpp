@@ -345,6 +345,39 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(server->tcpConnectionCount(), 0, kWaitMs);
     }
 
+    /// More datagrams at once than the server reads in one wakeup: every one is answered, to its
+    /// sender, with its own question, and the forwarded one reaches the recursor intact although
+    /// the datagrams after it went through the same receive buffer.
+    void udpBurstAnsweredInFull()
+    {
+        FakeDnsUpstream up;
+        QVERIFY(up.listen());
+        auto server = startServer({up.port()}, 5000);
+        Client first(dns::Transport::Udp, server->port());
+        Client second(dns::Transport::Udp, server->port());
+        constexpr int kBurst = 150;
+        for (int i = 0; i < kBurst; ++i) {
+            Client &c = i % 2 ? second : first;
+            c.send(query(i == 40 ? QStringLiteral("forwarded.example.org.") : QStringLiteral("q%1.consul.").arg(i), quint16(i)));
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(first.replies.size() + second.replies.size(), kBurst, kWaitMs);
+        QCOMPARE(first.replies.size(), kBurst / 2);
+        for (const Client *c : {&first, &second}) {
+            for (const QByteArray &packet : c->replies) {
+                const dns::Message reply = decoded(packet);
+                const int id = reply.header.id;
+                QCOMPARE(id % 2, c == &second ? 1 : 0);
+                if (id == 40) {
+                    QCOMPARE(reply.questions.value(0).name, QStringLiteral("forwarded.example.org."));
+                    QCOMPARE(firstAddress(packet), up.address());
+                } else {
+                    QCOMPARE(reply.questions.value(0).name, QStringLiteral("q%1.consul.").arg(id));
+                }
+            }
+        }
+        QCOMPARE(up.questions(), QStringList{QStringLiteral("forwarded.example.org.")});
+    }
+
     void closeDropsPendingForwards()
     {
         FakeDnsUpstream up;
