@@ -46,6 +46,42 @@ char *appendLabelText(char *out, const char *label, int len)
     return out;
 }
 
+// Walks a name in presentation form: `octet(c)` for each octet of a label, escapes undone
+// ("\." and "\DDD") and characters outside Latin-1 as '?' (as QString::toLatin1() gives
+// them), `labelEnd()` after each label; empty labels are skipped. Stops early when `octet`
+// returns false.
+template <typename Octet, typename LabelEnd>
+void forEachNameOctet(QStringView name, Octet octet, LabelEnd labelEnd)
+{
+    const QChar *text = name.constData();
+    const int n = int(name.size());
+    auto at = [text](int i) { return text[i].unicode() > 0xFF ? '?' : char(text[i].unicode()); };
+    auto isDigit = [&](int i) { return at(i) >= '0' && at(i) <= '9'; };
+    bool open = false;
+    for (int i = 0; i < n; ++i) {
+        char c = at(i);
+        if (c == '.') {
+            if (open)
+                labelEnd();
+            open = false;
+            continue;
+        }
+        if (c == '\\' && i + 1 < n) {
+            if (i + 3 < n && isDigit(i + 1) && isDigit(i + 2) && isDigit(i + 3)) {
+                c = char((at(i + 1) - '0') * 100 + (at(i + 2) - '0') * 10 + (at(i + 3) - '0'));
+                i += 3;
+            } else {
+                c = at(++i);
+            }
+        }
+        if (!octet(c))
+            return;
+        open = true;
+    }
+    if (open)
+        labelEnd();
+}
+
 // ---------------------------------------------------------------- reading
 
 class Reader {
@@ -255,51 +291,35 @@ struct NameBuffer {
 
     explicit NameBuffer(const QString &text)
     {
-        const QChar *p = text.constData();
-        const int n = int(text.size());
         int labelStart = -1;  // offset of the open label's length octet, -1 = none open
         bool valid = true;
-        auto latin1 = [p](int i) { return p[i].unicode() > 0xFF ? '?' : char(p[i].unicode()); };
-        auto put = [&](char c) {
-            if (labelStart < 0) {
-                if (size + 1 > kMaxName) {
-                    valid = false;
-                    return;
+        forEachNameOctet(
+            text,
+            [&](char c) {
+                if (labelStart < 0) {
+                    labelStart = size;
+                    bytes[size++] = 0;
                 }
-                labelStart = size;
-                bytes[size++] = 0;
-            }
-            if (size + 1 > kMaxName || size - labelStart > kMaxLabel) {
-                valid = false;
-                return;
-            }
-            bytes[size++] = c;
-        };
-        auto isDigit = [&](int i) { return latin1(i) >= '0' && latin1(i) <= '9'; };
-        for (int i = 0; i < n && valid; ++i) {
-            const char c = latin1(i);
-            if (c == '\\' && i + 1 < n) {
-                if (i + 3 < n && isDigit(i + 1) && isDigit(i + 2) && isDigit(i + 3)) {
-                    put(char((latin1(i + 1) - '0') * 100 + (latin1(i + 2) - '0') * 10 + (latin1(i + 3) - '0')));
-                    i += 3;
-                } else {
-                    put(latin1(++i));
-                }
-            } else if (c == '.') {
-                if (labelStart >= 0)
-                    bytes[labelStart] = char(size - labelStart - 1);
+                valid = size + 1 <= kMaxName && size - labelStart <= kMaxLabel;
+                if (valid)
+                    bytes[size++] = c;
+                return valid;
+            },
+            [&] {
+                bytes[labelStart] = char(size - labelStart - 1);
                 labelStart = -1;
-            } else {
-                put(c);
-            }
-        }
-        if (valid && labelStart >= 0)
-            bytes[labelStart] = char(size - labelStart - 1);
+            });
         // 255 octets on the wire, counting the root octet.
         if (!valid || size + 1 > kMaxName)
             size = 0;
     }
 };
+
+// Two labels, each at its length octet, are the same octets (case-sensitively).
+bool sameLabel(const char *a, const char *b)
+{
+    return a[0] == b[0] && std::memcmp(a + 1, b + 1, size_t(quint8(a[0]))) == 0;
+}
 
 quint32 labelHash(int parent, const char *label)
 {
@@ -321,35 +341,20 @@ QString lowerName(const QString &name)
     return out;
 }
 
-QList<QByteArray> nameLabels(const QString &name)
+QList<QByteArray> nameLabels(QStringView name)
 {
     QList<QByteArray> labels;
-    const QByteArray text = name.toLatin1();
-    QByteArray cur;
-    bool any = false;
-    for (int i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '\\' && i + 1 < text.size()) {
-            if (i + 3 < text.size() && std::isdigit(quint8(text[i + 1])) && std::isdigit(quint8(text[i + 2])) &&
-                std::isdigit(quint8(text[i + 3]))) {
-                cur.append(char((text[i + 1] - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0')));
-                i += 3;
-            } else {
-                cur.append(text[++i]);
-            }
-            any = true;
-        } else if (c == '.') {
-            if (any)
-                labels.append(cur);
-            cur.clear();
-            any = false;
-        } else {
-            cur.append(c);
-            any = true;
-        }
-    }
-    if (any)
-        labels.append(cur);
+    QVarLengthArray<char, 64> label;
+    forEachNameOctet(
+        name,
+        [&](char c) {
+            label.append(c);
+            return true;
+        },
+        [&] {
+            labels.append(QByteArray(label.constData(), label.size()));
+            label.clear();
+        });
     return labels;
 }
 
@@ -675,7 +680,7 @@ bool MessageWriter::recentPath(const char *labels, int size, int *path) const
         for (int at = 0, i = 0; at < size; at += 1 + quint8(labels[at]), ++i) {
             if (node < 0)
                 return false;
-            if (std::memcmp(m_out.constData() + m_nodes[node].offset, labels + at, size_t(1 + quint8(labels[at]))) != 0)
+            if (!sameLabel(m_out.constData() + m_nodes[node].offset, labels + at))
                 return false;
             path[i] = node;
             node = m_nodes[node].parent;
@@ -689,14 +694,13 @@ int MessageWriter::findNode(int parent, const char *label) const
 {
     if (m_slots.isEmpty())
         return -1;
-    const int len = 1 + quint8(label[0]);
     const quint32 mask = quint32(m_slots.size() - 1);
     for (quint32 s = labelHash(parent, label) & mask;; s = (s + 1) & mask) {
         const int node = m_slots[s];
         if (node < 0)
             return -1;
         const Node &n = m_nodes[node];
-        if (n.parent == parent && std::memcmp(m_out.constData() + n.offset, label, size_t(len)) == 0)
+        if (n.parent == parent && sameLabel(m_out.constData() + n.offset, label))
             return node;
     }
 }

@@ -254,7 +254,7 @@ Message errorReply(const Message &query, Rcode rcode, bool recursionAvailable);
 /// Presentation name helpers. Lower-cases ASCII only (DNS case-insensitivity, RFC 4343).
 QString lowerName(const QString &name);
 /// Splits a presentation name into its (unescaped) labels; "." → {}.
-QList<QByteArray> nameLabels(const QString &name);
+QList<QByteArray> nameLabels(QStringView name);
 /// Joins raw labels into a presentation name with escapes and the trailing dot.
 QString labelsToName(const QList<QByteArray> &labels);
 
