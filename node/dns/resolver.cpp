@@ -265,9 +265,10 @@ ResolveOutcome::Action Resolver::answer(Context &ctx) const
     for (const QString &domain : {m_config.domain, m_config.altDomain}) {
         if (domain.isEmpty())
             continue;
-        if (lname == domain || lname.endsWith(QLatin1Char('.') + domain)) {
+        const qsizetype left = lname.size() - domain.size();  // octets before the domain
+        if (lname.endsWith(domain) && (left == 0 || lname[left - 1] == QLatin1Char('.'))) {
             ctx.respDomain = domain;
-            ctx.labels = nameLabels(lname.left(lname.size() - domain.size()));
+            ctx.labels = nameLabels(QStringView(lname).left(left));
             break;
         }
     }
@@ -351,9 +352,15 @@ void Resolver::dispatch(Context &ctx) const
     // an implicit "service" keyword.
     QString kind;
     QList<QByteArray> parts, suffixes;
-    static const QSet<QByteArray> keywords{"service", "connect", "virtual", "ingress", "node", "query", "addr"};
+    auto isKeyword = [](const QByteArray &label) {
+        for (const char *keyword : {"service", "connect", "virtual", "ingress", "node", "query", "addr"}) {
+            if (label == keyword)
+                return true;
+        }
+        return false;
+    };
     for (int i = int(labels.size()) - 1; i >= 0; --i) {
-        if (keywords.contains(labels[i])) {
+        if (isKeyword(labels[i])) {
             kind = QString::fromLatin1(labels[i]);
             parts = labels.mid(0, i);
             suffixes = labels.mid(i + 1);
