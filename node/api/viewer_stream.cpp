@@ -103,10 +103,14 @@ TopicRead readTopic(const ViewerStreamContext &ctx, const stream::TopicRequest &
 /// socket is connected.
 class ViewerStream::Client {
 public:
+    /// The answer a subscription still owes the client (sent by pump(), within the unsent limit).
+    enum class Answer { None, Snapshot, Resume };
     struct Sub {
         stream::TopicRequest req;
         quint64 cursor = 0;  // index of the state the client holds (after what it was sent)
         quint64 epoch = 0;   // the history's epoch of the topic when that state was sent
+        Answer answer = Answer::None;
+        QString reason;      // of a Snapshot answer
     };
 
     Client(ViewerStream *owner, QWebSocket *ws) : m_owner(owner), m_ws(ws)
@@ -142,7 +146,17 @@ private:
     const StreamHistory &history() const { return m_owner->m_history; }
 
     void send(const QByteArray &text) { m_ws->sendTextMessage(QString::fromUtf8(text)); }
-    void sendError(const QString &reason) { send(stream::encode(stream::Error{reason})); }
+    bool overUnsentLimit() const { return m_ws->bytesToWrite() > m_owner->m_limits.maxUnsentBytes; }
+    void sendError(const QString &reason)
+    {
+        // A client that does not read its answers gets no more of them: what it sends cannot make
+        // the agent buffer more than the limit.
+        if (overUnsentLimit()) {
+            qCDebug(lcStream).noquote() << "not sending an error to a client over the unsent limit:" << reason;
+            return;
+        }
+        send(stream::encode(stream::Error{reason}));
+    }
 
     void onMessage(const QByteArray &text)
     {
@@ -162,23 +176,22 @@ private:
         for (const stream::TopicRequest &req : msg->subscribe.topics)
             m_owner->bringUpToDate(req.topic);
         const quint64 lastIndex = m_owner->m_ctx.store->lastIndex();
+        // The answers are sent by pump(), like Changes, only while the client is under the unsent
+        // limit: a client that keeps subscribing without reading gets its slow-client treatment
+        // instead of a queue of Snapshots.
         for (const stream::TopicRequest &req : msg->subscribe.topics) {
-            Sub sub{req, 0, history().epoch(req.topic)};
-            QString why;
+            Sub sub{req, 0, history().epoch(req.topic), Answer::Snapshot, {}};
             if (req.fromIndex > 0) {
-                why = history().whyNotResumable(req.topic, req.fromIndex, lastIndex);
-                if (why.isEmpty()) {
+                sub.reason = history().whyNotResumable(req.topic, req.fromIndex, lastIndex);
+                if (sub.reason.isEmpty()) {
                     sub.cursor = req.fromIndex;
-                    const quint64 upTo = std::max(req.fromIndex, history().head(req.topic));
-                    send(stream::encode(stream::Resume{req.topic, req.prefix, req.fromIndex, upTo}));
+                    sub.answer = Answer::Resume;
                     qCDebug(lcStream).noquote() << "resuming" << stream::topicName(req.topic) << "after" << req.fromIndex;
                 }
             }
-            if (req.fromIndex == 0 || !why.isEmpty())
-                sendSnapshot(sub, why);
             m_subs.push_back(sub);
         }
-        pump();  // what the resumed topics missed
+        pump();  // the answers, then what the resumed topics missed
     }
 
     void sendSnapshot(Sub &sub, const QString &reason)
@@ -186,13 +199,14 @@ private:
         const stream::Topic t = sub.req.topic;
         sub.cursor = history().head(t);
         sub.epoch = history().epoch(t);
+        sub.answer = Answer::None;
         send(stream::encode(stream::Snapshot{t, sub.req.prefix, sub.cursor, history().rows(t, sub.req.prefix), reason}));
     }
 
-    /// Sends each subscription what the history holds after its cursor, event by event, while the
-    /// socket takes it. After the client could not take more (it was blocked), what it missed
-    /// meanwhile goes as one Change per topic; a subscription whose cursor the history no longer
-    /// reaches gets a Snapshot.
+    /// Sends each subscription its answer to the Subscribe (Snapshot or Resume) if still owed,
+    /// then what the history holds after its cursor, event by event, while the socket takes it.
+    /// After the client could not take more (it was blocked), what it missed meanwhile goes as one
+    /// Change per topic; a subscription whose cursor the history no longer reaches gets a Snapshot.
     void pump()
     {
         m_pumpScheduled = false;
@@ -200,37 +214,63 @@ private:
             return;
         const bool coalesce = m_blocked;
         m_blocked = false;
-        for (Sub &sub : m_subs) {
-            const stream::Topic t = sub.req.topic;
-            for (;;) {
-                const bool reset = sub.epoch != history().epoch(t);
-                const bool behind = sub.cursor < history().base(t);
-                const StreamEvent *e = reset || behind ? nullptr : history().next(t, sub.cursor);
-                if (!reset && !behind && !e)
-                    break;  // up to date
-                if (m_ws->bytesToWrite() > m_owner->m_limits.maxUnsentBytes) {
-                    m_blocked = true;  // bytesWritten brings us back
-                    break;
-                }
-                if (reset || behind) {
-                    sendSnapshot(sub, reset ? QStringLiteral("the agent's state of this topic was replaced")
-                                            : QStringLiteral("the client fell behind the agent's history"));
-                } else if (coalesce) {
-                    if (const auto change = history().changeSince(t, sub.cursor, sub.req.prefix))
-                        send(stream::encode(*change));
-                    sub.cursor = history().head(t);
-                } else {
-                    const QByteArray text = e->encodedFor(sub.req.prefix);
-                    if (!text.isEmpty())
-                        send(text);
-                    sub.cursor = e->index;
-                }
-            }
-        }
+        // First every answer still owed to the Subscribe, in the order asked; then the Changes.
+        for (Sub &sub : m_subs)
+            if (!m_blocked)
+                pumpSub(sub, true, coalesce);
+        for (Sub &sub : m_subs)
+            if (!m_blocked)
+                pumpSub(sub, false, coalesce);
         if (!m_blocked)
             m_slowTimer->stop();
         else if (!m_slowTimer->isActive())
             m_slowTimer->start();
+    }
+
+    /// Sends one subscription its owed answer (`answersOnly`), or all it has to be sent, until
+    /// the client is over the unsent limit (m_blocked).
+    void pumpSub(Sub &sub, bool answersOnly, bool coalesce)
+    {
+        const stream::Topic t = sub.req.topic;
+        for (;;) {
+            const bool reset = sub.epoch != history().epoch(t);
+            const bool behind = sub.cursor < history().base(t);
+            if (sub.answer == Answer::Resume && (reset || behind)) {
+                // While the Resume waited, the history moved past what it promised.
+                sub.answer = Answer::Snapshot;
+                sub.reason = QStringLiteral("the agent's history moved on while the client was not reading");
+            }
+            if (answersOnly && sub.answer == Answer::None)
+                return;
+            const StreamEvent *e = reset || behind || sub.answer != Answer::None ? nullptr : history().next(t, sub.cursor);
+            if (sub.answer == Answer::None && !reset && !behind && !e)
+                return;  // up to date
+            if (overUnsentLimit()) {
+                m_blocked = true;  // bytesWritten brings us back
+                return;
+            }
+            if (sub.answer == Answer::Resume) {
+                sub.answer = Answer::None;
+                const quint64 upTo = std::max(sub.cursor, history().head(t));
+                send(stream::encode(stream::Resume{t, sub.req.prefix, sub.cursor, upTo}));
+            } else if (sub.answer == Answer::Snapshot) {
+                sendSnapshot(sub, sub.reason);
+            } else if (reset || behind) {
+                sendSnapshot(sub, reset ? QStringLiteral("the agent's state of this topic was replaced")
+                                        : QStringLiteral("the client fell behind the agent's history"));
+            } else if (coalesce) {
+                if (const auto change = history().changeSince(t, sub.cursor, sub.req.prefix))
+                    send(stream::encode(*change));
+                sub.cursor = history().head(t);
+            } else {
+                const QByteArray text = e->encodedFor(sub.req.prefix);
+                if (!text.isEmpty())
+                    send(text);
+                sub.cursor = e->index;
+            }
+            if (answersOnly)
+                return;
+        }
     }
 
     void dropSlowClient()

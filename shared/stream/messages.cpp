@@ -196,11 +196,21 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
             *error = QStringLiteral("Subscribe needs a non-empty Topics array");
             return std::nullopt;
         }
+        if (topics.toArray().size() > kMaxSubscribeTopics) {
+            *error = QStringLiteral("Subscribe lists at most %1 topics").arg(kMaxSubscribeTopics);
+            return std::nullopt;
+        }
         for (const QJsonValue &v : topics.toArray()) {
             const QJsonObject to = v.toObject();
             TopicRequest r;
             if (!readTopic(to, &r.topic, error))
                 return std::nullopt;
+            for (const TopicRequest &earlier : std::as_const(m.subscribe.topics)) {
+                if (earlier.topic == r.topic) {
+                    *error = QStringLiteral("topic '%1' is listed more than once").arg(topicName(r.topic));
+                    return std::nullopt;
+                }
+            }
             r.prefix = to.value(key::Prefix).toString();
             const auto from = readIndex(to.value(key::FromIndex));
             if (!from) {

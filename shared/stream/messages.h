@@ -39,7 +39,11 @@ struct TopicRequest {
     bool operator==(const TopicRequest &) const = default;
 };
 
-/// Client → agent. Replaces any earlier subscription on the same connection.
+/// At most this many topics in one Subscribe (each topic at most once; there are fewer topics).
+inline constexpr int kMaxSubscribeTopics = 16;
+
+/// Client → agent. Replaces any earlier subscription on the same connection. Lists each topic at
+/// most once, and at most kMaxSubscribeTopics entries.
 struct Subscribe {
     QList<TopicRequest> topics;
     QString token;  // ACL token; accepted and ignored until ACLs exist

@@ -122,6 +122,16 @@ private slots:
                                        << QStringLiteral("unknown topic 'x'");
         QTest::newRow("negative index") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":-1}]})")
                                         << QStringLiteral("FromIndex must be a non-negative number");
+        QTest::newRow("topic listed twice")
+            << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","Prefix":"a/"},{"Topic":"nodes"},{"Topic":"kv","Prefix":"b/"}]})")
+            << QStringLiteral("topic 'kv' is listed more than once");
+        {
+            QByteArray many = R"({"Type":"Subscribe","Topics":[)";
+            for (int i = 0; i <= kMaxSubscribeTopics; ++i)
+                many += QByteArray(i ? "," : "") + R"({"Topic":"kv"})";
+            many += "]}";
+            QTest::newRow("too many topics") << many << QStringLiteral("Subscribe lists at most 16 topics");
+        }
         QTest::newRow("change without index") << QByteArray(R"({"Type":"Change","Topic":"kv"})")
                                               << QStringLiteral("Change needs a positive Index");
         QTest::newRow("resume from nothing") << QByteArray(R"({"Type":"Resume","Topic":"kv","FromIndex":0,"Index":4})")

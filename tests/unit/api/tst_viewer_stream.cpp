@@ -629,6 +629,38 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(m_stream->clientCount(), 0, 15000);
     }
 
+    void subscribesFromAViewerThatDoesNotReadAreHeldToTheUnsentLimit()
+    {
+        // 2,000 keys of 1 KiB: each kv Snapshot is about 2.7 MB. A viewer that never reads and
+        // keeps subscribing must not make the agent queue Snapshot after Snapshot: past the unsent
+        // limit the answers wait, and the viewer is closed as too slow.
+        const QByteArray value(1024, 'v');
+        for (int i = 0; i < 2000; ++i)
+            put(QStringLiteral("k/%1").arg(i, 4, 10, QLatin1Char('0')), value);
+        api::ViewerStreamLimits limits;
+        limits.slowClientTimeoutMs = 300;
+        startServer(limits);
+        RawClient c;
+        QVERIFY(c.connectAndUpgrade(m_http->port()));
+        c.sock.setReadBufferSize(1024);
+        for (int i = 0; i < 20 && m_stream->clientCount() == 1; ++i) {
+            c.sendText(stream::encode(stream::Subscribe{{topic(stream::Topic::Kv)}, {}}));
+            QTest::qWait(50);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(m_stream->clientCount(), 0, 15000);
+    }
+
+    void aTopicListedTwiceIsRefused()
+    {
+        startServer();
+        Viewer v(m_http->port());
+        QTRY_VERIFY_WITH_TIMEOUT(v.isConnected(), 5000);
+        v.ws.sendTextMessage(QStringLiteral(R"({"Type":"Subscribe","Topics":[{"Topic":"kv"},{"Topic":"kv","Prefix":"a"}]})"));
+        QTRY_COMPARE_WITH_TIMEOUT(v.messages.size(), 1, 5000);
+        QCOMPARE(v.messages[0].type, stream::MessageType::Error);
+        QCOMPARE(v.messages[0].error.reason, QStringLiteral("topic 'kv' is listed more than once"));
+    }
+
     void malformedSubscribeGetsAnError()
     {
         startServer();
