@@ -362,6 +362,9 @@ ViewerStream::ViewerStream(ViewerStreamContext ctx, ViewerStreamLimits limits, Q
     connect(m_server, &QWebSocketServer::newConnection, this, [this] {
         while (QWebSocket *ws = m_server->nextPendingConnection()) {
             ws->setParent(this);
+            // Qt's default would let one message (or frame) grow to 2 GiB in memory.
+            ws->setMaxAllowedIncomingMessageSize(quint64(m_limits.maxIncomingMessageBytes));
+            ws->setMaxAllowedIncomingFrameSize(quint64(m_limits.maxIncomingMessageBytes));
             auto *client = new Client(this, ws);
             m_clients.append(client);
             connect(ws, &QWebSocket::disconnected, this, [this, client, ws] {

@@ -50,6 +50,9 @@ struct ViewerStreamContext {
 struct ViewerStreamLimits {
     qint64 maxUnsentBytes = 256 * 1024;
     int slowClientTimeoutMs = 30000;
+    /// Largest message (and frame) a client may send; a larger one closes the connection with
+    /// 1009 (too big). A Subscribe is a few hundred bytes.
+    qint64 maxIncomingMessageBytes = 64 * 1024;
     /// How far back a reconnecting (or slow) client can be brought up to date without a Snapshot.
     StreamHistoryLimits history;
 };

@@ -107,22 +107,29 @@ public:
             return true;
         }, 5000) && ok;
     }
-    void sendText(const QByteArray &payload)
+    void sendText(const QByteArray &payload) { sendFrame(1, true, payload); }
+    /// One masked frame: opcode 1 (text) or 0 (continuation), `fin` on the last of a message.
+    /// With `sendOnly` >= 0, only that many bytes of the frame go out.
+    void sendFrame(int opcode, bool fin, const QByteArray &payload, qsizetype sendOnly = -1)
     {
         QByteArray frame;
-        frame.append(char(0x81));
+        frame.append(char((fin ? 0x80 : 0) | opcode));
         const char mask[4] = {0x11, 0x22, 0x33, 0x44};
         if (payload.size() < 126) {
             frame.append(char(0x80 | payload.size()));
-        } else {
+        } else if (payload.size() < 65536) {
             frame.append(char(0x80 | 126));
             frame.append(char((payload.size() >> 8) & 0xff));
             frame.append(char(payload.size() & 0xff));
+        } else {
+            frame.append(char(0x80 | 127));
+            for (int shift = 56; shift >= 0; shift -= 8)
+                frame.append(char((quint64(payload.size()) >> shift) & 0xff));
         }
         frame.append(mask, 4);
         for (qsizetype i = 0; i < payload.size(); ++i)
             frame.append(char(payload[i] ^ mask[i % 4]));
-        sock.write(frame);
+        sock.write(sendOnly < 0 ? frame : frame.left(sendOnly));
     }
     /// Parses every complete text message received so far.
     void pump()
@@ -154,6 +161,9 @@ public:
             const int opcode = b0 & 0x0f;
             if (opcode == 8) {
                 closed = true;
+                if (partial.size() >= 2)
+                    closeCode = (quint8(partial[0]) << 8) | quint8(partial[1]);
+                partial.clear();
                 continue;
             }
             if (b0 & 0x80) {
@@ -168,6 +178,7 @@ public:
     QList<QByteArray> texts;
     bool ok = false;
     bool closed = false;
+    int closeCode = 0;
 };
 
 }  // namespace
@@ -648,6 +659,34 @@ private slots:
             QTest::qWait(50);
         }
         QTRY_COMPARE_WITH_TIMEOUT(m_stream->clientCount(), 0, 15000);
+    }
+
+    void oversizedMessagesCloseWith1009_data()
+    {
+        QTest::addColumn<int>("frames");  // the message split in this many frames
+        QTest::newRow("one frame") << 1;
+        QTest::newRow("continuation frames") << 17;
+    }
+    void oversizedMessagesCloseWith1009()
+    {
+        // The client sends nothing past the point where the agent refuses, so that the agent has
+        // read everything when it closes (unread bytes would make its close a reset, which may
+        // discard the close frame before the client reads it).
+        QFETCH(int, frames);
+        startServer();
+        RawClient c;
+        QVERIFY(c.connectAndUpgrade(m_http->port()));
+        if (frames == 1) {
+            // A frame that announces 300 KiB: refused from its header alone.
+            c.sendFrame(1, true, QByteArray(300 * 1024, ' '), 1024);
+        } else {
+            // 17 frames of 4 KiB: the last one takes the message past 64 KiB.
+            for (int i = 0; i < frames; ++i)
+                c.sendFrame(i == 0 ? 1 : 0, i == frames - 1, QByteArray(4096, ' '));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT((c.pump(), c.closed), 10000);
+        QCOMPARE(c.closeCode, 1009);
+        QTRY_COMPARE_WITH_TIMEOUT(m_stream->clientCount(), 0, 10000);
     }
 
     void aTopicListedTwiceIsRefused()
