@@ -264,7 +264,9 @@ void Call::whenReadable(std::function<void()> then)
     if (!localRoute && !log.isLeader()) {
         switch (opts.consistency) {
         case Consistency::Stale:
-            barrier = opts.maxStaleMs > 0 && (!log.hasLeader() || log.lastContactMs() > opts.maxStaleMs);
+            // As Consul: the local store answers while it heard from a leader within max_stale,
+            // even if there is no leader right now (that is what max_stale is for).
+            barrier = opts.maxStaleMs > 0 && log.lastContactMs() > opts.maxStaleMs;
             break;
         case Consistency::Default:
         case Consistency::Consistent:

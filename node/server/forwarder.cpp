@@ -5,6 +5,7 @@ namespace conclave::server {
 namespace {
 
 const QString kNoLeader = QStringLiteral("No cluster leader");
+const QString kLeaderLost = QStringLiteral("rpc error: the leader was lost before it answered; the write may or may not have been applied");
 
 ProposeResult errorResult(LogError error, const QString &text)
 {
@@ -27,7 +28,7 @@ Forwarder::Forwarder(net::PeerTransport &transport, int holdMs, Hooks hooks)
 void Forwarder::forward(const QByteArray &command, ReplicatedLog::Done done)
 {
     const quint64 id = m_nextId++;
-    m_requests.emplace(id, Request{command, std::move(done), m_clock.elapsed() + m_holdMs, false, std::nullopt});
+    m_requests.emplace(id, Request{command, std::move(done), m_clock.elapsed() + m_holdMs, false, {}, std::nullopt});
     trySend(id);
 }
 
@@ -44,9 +45,10 @@ void Forwarder::trySend(quint64 id)
         return;
     }
     const QString lead = m_hooks.leaderId();
-    if (lead.isEmpty())
-        return;  // retried on the next retry()
+    if (lead.isEmpty() || !m_transport.isConnected(lead))
+        return;  // retried on the next retry(), maybe to another leader
     it->second.sent = true;
+    it->second.sentTo = lead;
     m_transport.send(lead, net::Frame{quint32(RaftFrameType::ForwardRequest), 1,
                                       encodeForwardRequest({id, it->second.command})});
 }
@@ -112,9 +114,17 @@ void Forwarder::retry()
     const qint64 now = m_clock.elapsed();
     std::vector<ReplicatedLog::Done> expired;
     std::vector<quint64> unsent;
+    const QString lead = m_hooks.leaderId();
+    std::vector<ReplicatedLog::Done> lost;
     for (auto it = m_requests.begin(); it != m_requests.end();) {
         if (it->second.deadline <= now && !it->second.result) {
             expired.push_back(std::move(it->second.done));
+            it = m_requests.erase(it);
+            continue;
+        }
+        const Request &r = it->second;
+        if (r.sent && !r.result && ((!lead.isEmpty() && lead != r.sentTo) || !m_transport.isConnected(r.sentTo))) {
+            lost.push_back(std::move(it->second.done));
             it = m_requests.erase(it);
             continue;
         }
@@ -127,6 +137,10 @@ void Forwarder::retry()
     for (ReplicatedLog::Done &d : expired) {
         if (d)
             d(errorResult(LogError::NoLeader, kNoLeader));
+    }
+    for (ReplicatedLog::Done &d : lost) {
+        if (d)
+            d(errorResult(LogError::LeaderLost, kLeaderLost));
     }
 }
 

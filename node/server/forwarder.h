@@ -4,8 +4,11 @@
 // leader proposes it and answers after commit+apply with a ForwardResponse; the follower answers
 // its caller once it applied that index itself (read-your-writes). While no leader is known the
 // request waits and is retried on each retry() until holdMs (rpc_hold_timeout) has passed, then
-// fails NoLeader. A request is re-sent only when the leader said it did not propose it; a request
-// whose answer never came fails at the deadline (it may still have been applied: as in Consul).
+// fails NoLeader. A request is sent only over an established connection to the leader (never
+// queued for a leader we cannot reach, which may be dead), and re-sent only when the leader said
+// it did not propose it. A request that went out to a leader that is then lost (another leader, or
+// the connection dropped) fails at once with LeaderLost: it may or may not have been applied, so
+// it is not re-sent (Consul does not retry such writes either); nothing waits for the deadline.
 //
 // Owned by RaftNode, which calls it on the event loop: forward(), onRequest()/onResponse() for
 // frames, retry() on each tick, onApplied() after applying. No timers or sockets of its own.
@@ -56,6 +59,7 @@ private:
         ReplicatedLog::Done done;
         qint64 deadline = 0;
         bool sent = false;
+        QString sentTo;  // the leader it went to
         std::optional<ProposeResult> result;  // the leader's answer, waiting for our apply
     };
     void trySend(quint64 id);

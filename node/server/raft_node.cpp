@@ -373,7 +373,10 @@ void RaftNode::finishReady()
         m_pending.erase(it);
     }
     for (const raft::ReadState &rs : rd.readStates) {
-        auto it = m_reads.find(rs.context.toULongLong());
+        const QByteArray prefix = m_config.nodeId.toUtf8() + ':';
+        if (!rs.context.startsWith(prefix))
+            continue;
+        auto it = m_reads.find(rs.context.mid(prefix.size()).toULongLong());
         if (it != m_reads.end()) {
             it->second.confirmed = true;
             it->second.index = rs.index.value;
@@ -594,7 +597,7 @@ void RaftNode::readBarrier(std::function<void(bool ok)> done)
         return;
     }
     const quint64 id = m_nextReadId++;
-    m_reads.emplace(id, Read{std::move(done), now() + m_config.rpcHoldTimeoutMs, false, 0, false});
+    m_reads.emplace(id, Read{std::move(done), now() + m_config.rpcHoldTimeoutMs, false, {}, 0, false});
     tryAskRead(id);
 }
 
@@ -603,8 +606,10 @@ void RaftNode::tryAskRead(quint64 id)
     auto it = m_reads.find(id);
     if (it == m_reads.end() || it->second.asked || m_state != State::Open)
         return;
-    if (m_core->readIndex(QByteArray::number(id)) == raft::RaftError::None) {
+    // The leader tells reads apart by context alone, so it must be unique across servers.
+    if (m_core->readIndex(m_config.nodeId.toUtf8() + ':' + QByteArray::number(id)) == raft::RaftError::None) {
         it->second.asked = true;
+        it->second.askedLeader = m_core->lead().value;
         scheduleReady();
     }
 }
@@ -645,7 +650,12 @@ void RaftNode::onTick()
     m_forwarder->retry();
     if (!self || m_state != State::Open)
         return;
+    const QString lead = m_core->lead().value;
     for (auto &[id, r] : m_reads) {
+        // A read asked of a leader that is gone (killed, partitioned away) would only time out:
+        // ask the new one. Reads change nothing, so asking twice is harmless.
+        if (r.asked && !r.confirmed && !lead.isEmpty() && r.askedLeader != lead)
+            r.asked = false;
         if (!r.asked)
             QMetaObject::invokeMethod(this, [this, id = id] { tryAskRead(id); }, Qt::QueuedConnection);
     }

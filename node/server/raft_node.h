@@ -144,6 +144,7 @@ private:
         std::function<void(bool)> done;
         qint64 deadline = 0;
         bool asked = false;
+        QString askedLeader;  // the leader when asked ("" if we were a candidate or had none)
         quint64 index = 0;  // the read index, once confirmed
         bool confirmed = false;
     };

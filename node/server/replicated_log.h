@@ -21,6 +21,7 @@ enum class LogError {
     Rejected,      // the command did not decode (a bug in the proposer)
     StorageFailed, // the write could not be made durable; the agent stops accepting writes
     ShuttingDown,
+    LeaderLost,    // a forwarded write went to a leader that was lost before it answered: unknown outcome
 };
 
 struct ProposeResult {

@@ -295,6 +295,9 @@ void SingleNodeLog::onSnapshotWritten(quint64 index, quint64 /*term*/)
         }
     }
     emit snapshotTaken(index);
+    // Writes that came in while this one was being encoded and written may already be over the
+    // threshold again; without this the next snapshot would wait for the next write.
+    maybeSnapshot(false);
 }
 
 void SingleNodeLog::onSnapshotFailed(const QString &text)

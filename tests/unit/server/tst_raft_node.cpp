@@ -83,6 +83,7 @@ private slots:
     void restartedServerCatchesUpThroughSnapshot();
     void consistentReadOnFollower();
     void noLeaderAfterTheHoldTimeout();
+    void requestsAtALeaderDeathDoNotWaitForTheHoldTimeout();
     void leadershipTransferOnGracefulLeave();
     void wholeClusterRestartKeepsEverything();
     void acknowledgedWritesSurviveLeaderKills();
@@ -350,6 +351,44 @@ void TestRaftNode::restartedServerCatchesUpThroughSnapshot()
     startNode(*f);
     QVERIFY(f->sm->restores == 1);
     QTRY_COMPARE_WITH_TIMEOUT(f->sm->commands, expected, kCommitMs);
+}
+
+void TestRaftNode::requestsAtALeaderDeathDoNotWaitForTheHoldTimeout()
+{
+    // With a hold timeout far longer than the waits below, an answer within them cannot be the
+    // deadline's: writes and reads sent to followers right as the leader dies go to the next
+    // leader (or, for a write already sent to the dead one, fail at once with LeaderLost).
+    m_rpcHoldMs = 120000;
+    startCluster(3);
+    QTRY_COMPARE_WITH_TIMEOUT(leaderCount(), 1, kElectMs);
+    Server *old = leader();
+    for (Server &s : m_servers)
+        QTRY_VERIFY_WITH_TIMEOUT(s.node->hasLeader(), kElectMs);
+    stop(*old);
+    int reads = 0;
+    int readsOk = 0;
+    QList<QByteArray> sent;
+    for (int round = 0; round < 3; ++round) {
+        for (Server &s : m_servers) {
+            if (!s.node)
+                continue;
+            const QByteArray cmd = s.id.toUtf8() + "-" + QByteArray::number(round);
+            propose(s, cmd);
+            sent.append(cmd);
+            s.node->readBarrier([&](bool ok) {
+                ++reads;
+                readsOk += ok ? 1 : 0;
+            });
+        }
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(reads, 6, 2 * kElectMs);
+    QCOMPARE(readsOk, 6);
+    for (const QByteArray &cmd : std::as_const(sent)) {
+        QTRY_COMPARE_WITH_TIMEOUT(m_answers.value(cmd), 1, 2 * kElectMs);
+        const server::LogError e = m_results.value(cmd).error;
+        QVERIFY2(e == server::LogError::None || e == server::LogError::LeaderLost,
+                 qPrintable(QString::fromUtf8(cmd) + QStringLiteral(": ") + m_results.value(cmd).errorText));
+    }
 }
 
 void TestRaftNode::consistentReadOnFollower()

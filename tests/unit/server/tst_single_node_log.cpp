@@ -289,9 +289,11 @@ void TestSingleNodeLog::snapshotCompactsTheLogAndReopenRestoresIt()
         Results results;
         for (int wave = 0; wave < 20; ++wave)  // 20 waves of 25: batches of 25, not one of 500
             proposeAndWait(log, wave * 25 + 1, wave * 25 + 25, results);
-        QTRY_VERIFY_WITH_TIMEOUT(taken.size() >= 9, kWaitMs);
+        // Snapshots are encoded off the loop, so some thresholds pass while one is in flight;
+        // the last one taken covers everything (a finished snapshot checks the threshold again).
+        QTRY_COMPARE_WITH_TIMEOUT(log.lastSnapshotIndex(), quint64(500), kWaitMs);
+        QVERIFY2(taken.size() >= 2, qPrintable(QString::number(taken.size())));
         snapshotIndex = log.lastSnapshotIndex();
-        QVERIFY2(snapshotIndex >= 450, qPrintable(QString::number(snapshotIndex)));
         QVERIFY(log.compactedIndex() > 0);
     }
     // On disk: the newest two snapshots, and a log that starts right after the older one.
