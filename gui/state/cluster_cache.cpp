@@ -121,7 +121,7 @@ void ClusterCache::resubscribe(bool connected)
     m_resumed = m_reloaded = 0;
     m_resumeFrom = 0;
     for (Topic t : kAllTopics) {
-        s.topics.append(stream::TopicRequest{t, t == Topic::Kv ? m_kvPrefix : QString(), index(t)});
+        s.topics.append(stream::TopicRequest{t, t == Topic::Kv ? m_kvPrefix : QString(), index(t), history(t)});
         if (connected && index(t) > 0) {
             m_resumeAsked.insert(int(t));
             m_resumeFrom = std::max(m_resumeFrom, index(t));
@@ -142,6 +142,7 @@ void ClusterCache::noteAnswer(Topic topic, bool resumed)
 void ClusterCache::clearTopic(Topic topic)
 {
     m_index.remove(int(topic));
+    m_history.remove(int(topic));
     switch (topic) {
     case Topic::Datacenters: m_dcs.clear(); break;
     case Topic::Members: m_members.clear(); break;
@@ -220,6 +221,7 @@ void ClusterCache::applySnapshot(const stream::Snapshot &snapshot)
         upsertRow(snapshot.topic, stream::rowId(snapshot.topic, row), row);
     }
     m_index.insert(int(snapshot.topic), snapshot.index);
+    m_history.insert(int(snapshot.topic), snapshot.history);
     emit topicReset(snapshot.topic);
     emit updated();
 }
@@ -258,6 +260,7 @@ void ClusterCache::applyResume(const stream::Resume &resume)
         return;
     // The rows stay; the Changes that follow bring them up to date (those at or below the index
     // already applied, should any come, are ignored as usual).
+    m_history.insert(int(resume.topic), resume.history);
     noteAnswer(resume.topic, true);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // ClusterCache: the viewer's mirror of one agent's state, fed by AgentLink messages. Keeps, per
 // topic, the rows and the index of the last message applied; subscribes, and after a reconnect
-// resubscribes with FromIndex = those indexes: where the agent still has the changes since, it
+// resubscribes with FromIndex = those indexes and the agent's history they belong to: where the agent still has the changes since, it
 // answers with a Resume and sends just those as Changes, which apply in place (no topicReset, so
 // models keep their rows and views their selection); otherwise it sends a Snapshot, which reloads
 // the topic. Emits which rows changed so models can emit dataChanged for those rows only (STYLE.md
@@ -53,6 +53,9 @@ public:
     void clear();
 
     quint64 index(stream::Topic topic) const { return m_index.value(int(topic)); }
+    /// The agent's history that index(topic) belongs to (from the last Snapshot or Resume); sent
+    /// back with FromIndex, so that only the same history is resumed.
+    QString history(stream::Topic topic) const { return m_history.value(int(topic)); }
 
     const QMap<QString, DatacenterInfo> &datacenters() const { return m_dcs; }
     const QMap<QString, model::Member> &members() const { return m_members; }
@@ -103,6 +106,7 @@ private:
     AgentLink *m_link;
     QString m_kvPrefix;
     QHash<int, quint64> m_index;
+    QHash<int, QString> m_history;
     QMap<QString, DatacenterInfo> m_dcs;
     QMap<QString, model::Member> m_members;
     QMap<QString, model::Node> m_nodes;

@@ -1,5 +1,7 @@
 #include "api/stream_history.h"
 
+#include <QRandomGenerator>
+
 #include <algorithm>
 
 namespace conclave::api {
@@ -35,7 +37,29 @@ QByteArray StreamEvent::encodedFor(const QString &prefix) const
     return c ? stream::encode(*c) : QByteArray();
 }
 
-StreamHistory::StreamHistory(StreamHistoryLimits limits) : m_limits(limits) {}
+StreamHistory::StreamHistory(StreamHistoryLimits limits)
+    : m_limits(limits), m_instance(QString::number(QRandomGenerator::system()->generate64(), 16).rightJustified(16, QLatin1Char('0')))
+{
+}
+
+QString StreamHistory::identity(stream::Topic topic) const
+{
+    return m_instance + QLatin1Char('.') + QString::number(at(topic).epoch);
+}
+
+void StreamHistory::restart(stream::Topic topic, quint64 index, const QList<QJsonObject> &rows)
+{
+    TopicState &t = at(topic);
+    const bool wasRecording = t.recording;
+    dropEvents(t);
+    t.recording = true;
+    t.rows.clear();
+    for (const QJsonObject &row : rows)
+        t.rows.insert(stream::rowId(topic, row), row);
+    t.head = t.base = t.lastRead = index;
+    if (wasRecording)
+        ++t.epoch;
+}
 
 StreamHistory::Recorded StreamHistory::record(stream::Topic topic, quint64 index, const QList<QJsonObject> &rows)
 {
@@ -129,12 +153,16 @@ QJsonArray StreamHistory::rows(stream::Topic topic, const QString &prefix) const
     return out;
 }
 
-QString StreamHistory::whyNotResumable(stream::Topic topic, quint64 fromIndex, quint64 lastIndex) const
+QString StreamHistory::whyNotResumable(stream::Topic topic, quint64 fromIndex, const QString &history,
+                                       quint64 lastIndex) const
 {
     const TopicState &t = at(topic);
     const QString name = stream::topicName(topic);
     if (!t.recording)
         return QStringLiteral("this agent keeps no history of %1 yet").arg(name);
+    if (history != identity(topic))
+        return QStringLiteral("index %1 is from another history of %2 (another agent, a restart, or a restored snapshot)")
+            .arg(fromIndex).arg(name);
     if (fromIndex > lastIndex)
         return QStringLiteral("index %1 is ahead of this agent (it has applied up to %2)").arg(fromIndex).arg(lastIndex);
     if (fromIndex >= t.lastRead || fromIndex == t.base)

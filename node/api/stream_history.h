@@ -88,15 +88,26 @@ public:
     quint64 base(stream::Topic topic) const { return at(topic).base; }
     /// Index of the last read (>= head: reads that changed nothing move it, not head).
     quint64 lastRead(stream::Topic topic) const { return at(topic).lastRead; }
-    /// Raised by a Restarted record: a client holding an older epoch needs a Snapshot.
+    /// Raised by a Restarted record or restart(): a client holding an older epoch needs a Snapshot.
     quint64 epoch(stream::Topic topic) const { return at(topic).epoch; }
+    /// The identity of the topic's history, sent in Snapshot and Resume and sent back by a client
+    /// with its FromIndex: a random id made when this StreamHistory was created (so per agent
+    /// process) and the topic's epoch. An index only names a state within one identity: a client
+    /// that holds another (another agent, this agent before a restart, or before the topic's state
+    /// was replaced) is sent a Snapshot.
+    QString identity(stream::Topic topic) const;
+
+    /// Starts the topic's history again from this read, keeping nothing before it (the store was
+    /// replaced by a snapshot restore): events dropped, epoch raised.
+    void restart(stream::Topic topic, quint64 index, const QList<QJsonObject> &rows);
     /// The topic's rows (kv: those whose key starts with `prefix`), sorted by row id.
     QJsonArray rows(stream::Topic topic, const QString &prefix = {}) const;
 
-    /// Why a client that holds `topic` (under any prefix) at `fromIndex` cannot be brought up to
-    /// date with the held events; "" when it can. `lastIndex` is the store's highest applied
-    /// index. The caller records a fresh read first, so that lastRead() is the topic's index now.
-    QString whyNotResumable(stream::Topic topic, quint64 fromIndex, quint64 lastIndex) const;
+    /// Why a client that holds `topic` (under any prefix) at `fromIndex` of the history `identity`
+    /// (as it was sent in the Snapshot or Resume it got) cannot be brought up to date with the
+    /// held events; "" when it can. `lastIndex` is the store's highest applied index. The caller
+    /// records a fresh read first, so that lastRead() is the topic's index now.
+    QString whyNotResumable(stream::Topic topic, quint64 fromIndex, const QString &identity, quint64 lastIndex) const;
     /// The first held event of `topic` with index > afterIndex, or nullptr. Valid until the next
     /// record(). Meaningful only for afterIndex >= base(topic).
     const StreamEvent *next(stream::Topic topic, quint64 afterIndex) const;
@@ -129,6 +140,7 @@ private:
     void maybeEvict();
 
     StreamHistoryLimits m_limits;
+    QString m_instance;  // random, per StreamHistory
     std::array<TopicState, kTopicCount> m_topics;
     qsizetype m_count = 0;
     qint64 m_bytes = 0;

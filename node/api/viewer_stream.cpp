@@ -182,7 +182,7 @@ private:
         for (const stream::TopicRequest &req : msg->subscribe.topics) {
             Sub sub{req, 0, history().epoch(req.topic), Answer::Snapshot, {}};
             if (req.fromIndex > 0) {
-                sub.reason = history().whyNotResumable(req.topic, req.fromIndex, lastIndex);
+                sub.reason = history().whyNotResumable(req.topic, req.fromIndex, req.history, lastIndex);
                 if (sub.reason.isEmpty()) {
                     sub.cursor = req.fromIndex;
                     sub.answer = Answer::Resume;
@@ -200,7 +200,8 @@ private:
         sub.cursor = history().head(t);
         sub.epoch = history().epoch(t);
         sub.answer = Answer::None;
-        send(stream::encode(stream::Snapshot{t, sub.req.prefix, sub.cursor, history().rows(t, sub.req.prefix), reason}));
+        send(stream::encode(stream::Snapshot{t, sub.req.prefix, sub.cursor, history().rows(t, sub.req.prefix), reason,
+                                             history().identity(t)}));
     }
 
     /// Sends each subscription its answer to the Subscribe (Snapshot or Resume) if still owed,
@@ -252,7 +253,7 @@ private:
             if (sub.answer == Answer::Resume) {
                 sub.answer = Answer::None;
                 const quint64 upTo = std::max(sub.cursor, history().head(t));
-                send(stream::encode(stream::Resume{t, sub.req.prefix, sub.cursor, upTo}));
+                send(stream::encode(stream::Resume{t, sub.req.prefix, sub.cursor, upTo, history().identity(t)}));
             } else if (sub.answer == Answer::Snapshot) {
                 sendSnapshot(sub, sub.reason);
             } else if (reset || behind) {
@@ -315,9 +316,18 @@ void ViewerStream::readFeed(stream::Topic topic)
         m_ctx.store->watches().cancel(feed.watch);
     state::WatchSet ws;
     const TopicRead read = readTopic(m_ctx, stream::TopicRequest{topic, QString(), 0}, &ws);
-    if (m_history.record(topic, read.index, read.rows) == StreamHistory::Recorded::Restarted)
+    const quint64 storeEpoch = m_ctx.store->epoch();
+    if (m_history.isRecording(topic) && feed.storeEpoch != storeEpoch) {
+        // A restored snapshot replaced the store: its indexes may name other states than the ones
+        // recorded, so nothing before this read can be resumed.
+        m_history.restart(topic, read.index, read.rows);
+        qCInfo(lcStream).noquote() << "viewer stream:" << stream::topicName(topic)
+                                   << "the store was restored; its history starts again at" << read.index;
+    } else if (m_history.record(topic, read.index, read.rows) == StreamHistory::Recorded::Restarted) {
         qCInfo(lcStream).noquote() << "viewer stream:" << stream::topicName(topic)
                                    << "changed without its index rising; its history starts again at" << read.index;
+    }
+    feed.storeEpoch = storeEpoch;
     feed.watch = m_ctx.store->watches().watch(ws, [this, topic] {
         Feed &f = m_feeds[size_t(topic)];
         f.watch = 0;

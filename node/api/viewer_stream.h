@@ -85,6 +85,7 @@ private:
     struct Feed {
         state::WatchRegistry::Handle watch = 0;
         bool dirty = false;  // the watch fired; a read is due
+        quint64 storeEpoch = 0;  // the store's epoch at the last read
     };
 
     /// Starts the topic's feed, or records its pending changes now, so that what the history

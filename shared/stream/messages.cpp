@@ -20,6 +20,7 @@ inline constexpr QLatin1String Rows{"Rows"};
 inline constexpr QLatin1String Upserts{"Upserts"};
 inline constexpr QLatin1String Deletes{"Deletes"};
 inline constexpr QLatin1String Reason{"Reason"};
+inline constexpr QLatin1String History{"History"};
 // Row ids.
 inline constexpr QLatin1String Key{"Key"};
 inline constexpr QLatin1String Id{"ID"};
@@ -125,6 +126,8 @@ QByteArray encode(const Subscribe &message)
         QJsonObject o{{key::Topic, topicName(t.topic)}, {key::FromIndex, indexValue(t.fromIndex)}};
         if (t.topic == Topic::Kv)
             o.insert(key::Prefix, t.prefix);
+        if (!t.history.isEmpty())
+            o.insert(key::History, t.history);
         topics.append(o);
     }
     QJsonObject o{{key::Type, type::Subscribe}, {key::Topics, topics}};
@@ -143,6 +146,8 @@ QByteArray encode(const Snapshot &message)
         o.insert(key::Prefix, message.prefix);
     if (!message.reason.isEmpty())
         o.insert(key::Reason, message.reason);
+    if (!message.history.isEmpty())
+        o.insert(key::History, message.history);
     return toBytes(o);
 }
 
@@ -171,6 +176,8 @@ QByteArray encode(const Resume &message)
                   {key::Index, indexValue(message.index)}};
     if (message.topic == Topic::Kv)
         o.insert(key::Prefix, message.prefix);
+    if (!message.history.isEmpty())
+        o.insert(key::History, message.history);
     return toBytes(o);
 }
 
@@ -218,6 +225,7 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
                 return std::nullopt;
             }
             r.fromIndex = *from;
+            r.history = to.value(key::History).toString();
             m.subscribe.topics.append(r);
         }
         return m;
@@ -234,7 +242,8 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
         const QString prefix = o.value(key::Prefix).toString();
         if (t == type::Snapshot) {
             m.type = MessageType::Snapshot;
-            m.snapshot = Snapshot{topic, prefix, *index, o.value(key::Rows).toArray(), o.value(key::Reason).toString()};
+            m.snapshot = Snapshot{topic, prefix, *index, o.value(key::Rows).toArray(), o.value(key::Reason).toString(),
+                                  o.value(key::History).toString()};
         } else {
             m.type = MessageType::Change;
             QStringList deletes;
@@ -255,7 +264,7 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
             return std::nullopt;
         }
         m.type = MessageType::Resume;
-        m.resume = Resume{topic, o.value(key::Prefix).toString(), *from, *index};
+        m.resume = Resume{topic, o.value(key::Prefix).toString(), *from, *index, o.value(key::History).toString()};
         return m;
     }
     if (t == type::Error) {

@@ -36,6 +36,10 @@ struct TopicRequest {
     Topic topic = Topic::Nodes;
     QString prefix;
     quint64 fromIndex = 0;
+    /// The `history` of the Snapshot or Resume the client's state at fromIndex came from: an
+    /// index names a state only within one history (one agent process, one store), so the agent
+    /// resumes only a matching one.
+    QString history{};
     bool operator==(const TopicRequest &) const = default;
 };
 
@@ -60,6 +64,7 @@ struct Snapshot {
     quint64 index = 0;
     QJsonArray rows;
     QString reason{};  // braces: older aggregate initialisations may leave it out
+    QString history{};  // identity of the agent's history of the topic; sent back with FromIndex
     bool operator==(const Snapshot &) const = default;
 };
 
@@ -72,6 +77,7 @@ struct Resume {
     QString prefix;
     quint64 fromIndex = 0;
     quint64 index = 0;
+    QString history{};  // the history continued (the one the client sent)
     bool operator==(const Resume &) const = default;
 };
 

@@ -30,9 +30,12 @@ public:
     void drop(const QString &why) { setState(State::Reconnecting, why); }
     void reconnect() { setState(State::Connected); }
 
+    /// The agent's history identity sent with Snapshots and Resumes (a restarted agent has another).
+    QString history = QStringLiteral("h1.0");
+
     void snapshot(stream::Topic topic, quint64 index, const QJsonArray &rows, const QString &prefix = {})
     {
-        emit snapshotReceived(stream::Snapshot{topic, prefix, index, rows});
+        emit snapshotReceived(stream::Snapshot{topic, prefix, index, rows, {}, history});
     }
     void change(stream::Topic topic, quint64 index, const QJsonArray &upserts, const QStringList &deletes = {},
                 const QString &prefix = {})
@@ -42,12 +45,12 @@ public:
     /// The agent's answer to a topic it can continue from `fromIndex`; Changes follow.
     void resume(stream::Topic topic, quint64 fromIndex, quint64 index, const QString &prefix = {})
     {
-        emit resumeReceived(stream::Resume{topic, prefix, fromIndex, index});
+        emit resumeReceived(stream::Resume{topic, prefix, fromIndex, index, history});
     }
     /// A Snapshot that answers a resume the agent could not honour.
     void reload(stream::Topic topic, quint64 index, const QJsonArray &rows, const QString &reason)
     {
-        emit snapshotReceived(stream::Snapshot{topic, {}, index, rows, reason});
+        emit snapshotReceived(stream::Snapshot{topic, {}, index, rows, reason, history});
     }
 
     // Row builders, spelled by the shared codec exactly as the agent spells them.

@@ -87,8 +87,11 @@ private slots:
         m_link->reconnect();
         QCOMPARE(m_link->subscriptions.size(), 2);
         QHash<Topic, quint64> from;
-        for (const auto &t : m_link->subscriptions[1].topics)
+        for (const auto &t : m_link->subscriptions[1].topics) {
             from.insert(t.topic, t.fromIndex);
+            // Each index goes back with the history it belongs to; a topic never received has none.
+            QCOMPARE(t.history, t.fromIndex ? m_link->history : QString());
+        }
         QCOMPARE(from.value(Topic::Nodes), quint64(7));
         QCOMPARE(from.value(Topic::Checks), quint64(3));
         QCOMPARE(from.value(Topic::Kv), quint64(4));

@@ -101,8 +101,8 @@ private slots:
         QCOMPARE(h.size(), 3);
         QCOMPARE(h.base(Topic::Kv), quint64(12));  // the event at 12 is gone: a client at 12 needs only 13..15
         QCOMPARE(eventsAfter(h, Topic::Kv, 12), (QList<quint64>{13, 14, 15}));
-        QVERIFY(h.whyNotResumable(Topic::Kv, 12, 15).isEmpty());
-        QVERIFY(!h.whyNotResumable(Topic::Kv, 11, 15).isEmpty());
+        QVERIFY(h.whyNotResumable(Topic::Kv, 12, h.identity(Topic::Kv), 15).isEmpty());
+        QVERIFY(!h.whyNotResumable(Topic::Kv, 11, h.identity(Topic::Kv), 15).isEmpty());
     }
 
     void evictsTheOldestEventsBeyondTheBytes()
@@ -127,8 +127,8 @@ private slots:
         QCOMPARE(h.size(), 0);
         QCOMPARE(h.bytes(), qint64(0));
         QCOMPARE(h.base(Topic::Kv), quint64(7));
-        QVERIFY(h.whyNotResumable(Topic::Kv, 7, 7).isEmpty());
-        QVERIFY(!h.whyNotResumable(Topic::Kv, 6, 7).isEmpty());
+        QVERIFY(h.whyNotResumable(Topic::Kv, 7, h.identity(Topic::Kv), 7).isEmpty());
+        QVERIFY(!h.whyNotResumable(Topic::Kv, 6, h.identity(Topic::Kv), 7).isEmpty());
     }
 
     void resumePointsAreExactAtTheBoundaries_data()
@@ -160,21 +160,47 @@ private slots:
         h.record(Topic::Kv, 22, {kvRow(QStringLiteral("a"), QStringLiteral("1"))});
         h.record(Topic::Kv, 25, {kvRow(QStringLiteral("a"), QStringLiteral("1")), kvRow(QStringLiteral("b"), QStringLiteral("2"))});
         h.record(Topic::Kv, 27, {kvRow(QStringLiteral("a"), QStringLiteral("1")), kvRow(QStringLiteral("b"), QStringLiteral("2"))});
-        const QString why = h.whyNotResumable(Topic::Kv, from, 30);
+        const QString why = h.whyNotResumable(Topic::Kv, from, h.identity(Topic::Kv), 30);
         QVERIFY2(why.isEmpty() == resumable, qPrintable(why));
         if (resumable)
             QCOMPARE(eventsAfter(h, Topic::Kv, from), missed);
     }
 
+    void anIndexOfAnotherHistoryIsNotResumed()
+    {
+        // Two agent processes (or one before and after a restart): the same indexes name other
+        // states, so an index is resumed only with the identity of the history it came from.
+        StreamHistory first, second;
+        for (StreamHistory *h : {&first, &second}) {
+            h->record(Topic::Kv, 5, {kvRow(QStringLiteral("a"), QStringLiteral("0"))});
+            h->record(Topic::Kv, 9, {kvRow(QStringLiteral("a"), QStringLiteral("1"))});
+        }
+        QVERIFY(!first.identity(Topic::Kv).isEmpty());
+        QVERIFY(first.identity(Topic::Kv) != second.identity(Topic::Kv));
+        QVERIFY(first.whyNotResumable(Topic::Kv, 9, first.identity(Topic::Kv), 9).isEmpty());
+        QCOMPARE(second.whyNotResumable(Topic::Kv, 9, first.identity(Topic::Kv), 9),
+                 QStringLiteral("index 9 is from another history of kv (another agent, a restart, or a restored snapshot)"));
+        QVERIFY(!second.whyNotResumable(Topic::Kv, 9, QString(), 9).isEmpty());  // a client that sends none
+
+        // A store restored from a snapshot: the topic starts again, under another identity.
+        const QString before = first.identity(Topic::Kv);
+        first.restart(Topic::Kv, 9, {kvRow(QStringLiteral("b"), QStringLiteral("2"))});
+        QVERIFY(first.identity(Topic::Kv) != before);
+        QVERIFY(!first.whyNotResumable(Topic::Kv, 9, before, 9).isEmpty());
+        QVERIFY(first.whyNotResumable(Topic::Kv, 9, first.identity(Topic::Kv), 9).isEmpty());
+        QCOMPARE(first.rows(Topic::Kv).size(), 1);
+        QCOMPARE(first.size(), 0);
+    }
+
     void refusalsSayWhy()
     {
         StreamHistory h;
-        QCOMPARE(h.whyNotResumable(Topic::Checks, 3, 10), QStringLiteral("this agent keeps no history of checks yet"));
+        QCOMPARE(h.whyNotResumable(Topic::Checks, 3, h.identity(Topic::Checks), 10), QStringLiteral("this agent keeps no history of checks yet"));
         h.record(Topic::Checks, 5, {});
         h.record(Topic::Checks, 8, {checkRow(QStringLiteral("n1"), QStringLiteral("c"), QStringLiteral("passing"))});
-        QCOMPARE(h.whyNotResumable(Topic::Checks, 4, 10), QStringLiteral("this agent's history of checks starts at index 5, after 4"));
-        QCOMPARE(h.whyNotResumable(Topic::Checks, 11, 10), QStringLiteral("index 11 is ahead of this agent (it has applied up to 10)"));
-        QCOMPARE(h.whyNotResumable(Topic::Checks, 6, 10), QStringLiteral("index 6 is not one this agent recorded for checks"));
+        QCOMPARE(h.whyNotResumable(Topic::Checks, 4, h.identity(Topic::Checks), 10), QStringLiteral("this agent's history of checks starts at index 5, after 4"));
+        QCOMPARE(h.whyNotResumable(Topic::Checks, 11, h.identity(Topic::Checks), 10), QStringLiteral("index 11 is ahead of this agent (it has applied up to 10)"));
+        QCOMPARE(h.whyNotResumable(Topic::Checks, 6, h.identity(Topic::Checks), 10), QStringLiteral("index 6 is not one this agent recorded for checks"));
     }
 
     void severalTopicsAtOneIndexAreEvictedAndResumedEachOnItsOwn()
@@ -190,9 +216,9 @@ private slots:
         h.record(Topic::Checks, 20, {checkRow(QStringLiteral("n1"), QStringLiteral("serfHealth"), QStringLiteral("passing"))});
         QCOMPARE(h.size(), 3);
         for (Topic t : {Topic::Nodes, Topic::Services, Topic::Checks}) {
-            QVERIFY(h.whyNotResumable(t, 10, 20).isEmpty());
+            QVERIFY(h.whyNotResumable(t, 10, h.identity(t), 20).isEmpty());
             QCOMPARE(eventsAfter(h, t, 10), QList<quint64>{20});
-            QVERIFY(h.whyNotResumable(t, 20, 20).isEmpty());
+            QVERIFY(h.whyNotResumable(t, 20, h.identity(t), 20).isEmpty());
             QCOMPARE(eventsAfter(h, t, 20), QList<quint64>{});
         }
 
@@ -200,12 +226,12 @@ private slots:
         h.record(Topic::Checks, 21, {checkRow(QStringLiteral("n1"), QStringLiteral("serfHealth"), QStringLiteral("critical"))});
         QCOMPARE(h.size(), 3);
         QCOMPARE(h.base(Topic::Nodes), quint64(20));
-        QVERIFY(!h.whyNotResumable(Topic::Nodes, 10, 21).isEmpty());
-        QVERIFY(h.whyNotResumable(Topic::Nodes, 20, 21).isEmpty());
+        QVERIFY(!h.whyNotResumable(Topic::Nodes, 10, h.identity(Topic::Nodes), 21).isEmpty());
+        QVERIFY(h.whyNotResumable(Topic::Nodes, 20, h.identity(Topic::Nodes), 21).isEmpty());
         QCOMPARE(eventsAfter(h, Topic::Nodes, 20), QList<quint64>{});
-        QVERIFY(h.whyNotResumable(Topic::Services, 10, 21).isEmpty());
+        QVERIFY(h.whyNotResumable(Topic::Services, 10, h.identity(Topic::Services), 21).isEmpty());
         QCOMPARE(eventsAfter(h, Topic::Services, 10), QList<quint64>{20});
-        QVERIFY(h.whyNotResumable(Topic::Checks, 10, 21).isEmpty());
+        QVERIFY(h.whyNotResumable(Topic::Checks, 10, h.identity(Topic::Checks), 21).isEmpty());
         QCOMPARE(eventsAfter(h, Topic::Checks, 10), (QList<quint64>{20, 21}));
     }
 
@@ -305,7 +331,7 @@ private slots:
         QCOMPARE(h.size(), 0);
         QCOMPARE(h.bytes(), qint64(0));
         QCOMPARE(h.base(Topic::Members), quint64(6));
-        QVERIFY(!h.whyNotResumable(Topic::Members, 4, 6).isEmpty());
+        QVERIFY(!h.whyNotResumable(Topic::Members, 4, h.identity(Topic::Members), 6).isEmpty());
         QCOMPARE(h.rows(Topic::Members).size(), 1);
     }
 };

@@ -86,6 +86,20 @@ private slots:
         QCOMPARE(m->snapshot, refused);
     }
 
+    void historyGoesOutInSnapshotAndResumeAndComesBackInSubscribe()
+    {
+        const Snapshot snap{Topic::Nodes, {}, 5, {}, {}, QStringLiteral("9f0c.0")};
+        QCOMPARE(encode(snap), QByteArray(R"({"History":"9f0c.0","Index":5,"Rows":[],"Topic":"nodes","Type":"Snapshot"})"));
+        QCOMPARE(decode(encode(snap), nullptr)->snapshot, snap);
+        const Resume r{Topic::Kv, QStringLiteral("app/"), 12, 17, QStringLiteral("9f0c.1")};
+        QCOMPARE(encode(r), QByteArray(R"({"FromIndex":12,"History":"9f0c.1","Index":17,"Prefix":"app/","Topic":"kv","Type":"Resume"})"));
+        QCOMPARE(decode(encode(r), nullptr)->resume, r);
+        const Subscribe s{{{Topic::Kv, QStringLiteral("app/"), 17, QStringLiteral("9f0c.1")}, {Topic::Nodes, {}, 0}}, {}};
+        QCOMPARE(encode(s), QByteArray(R"({"Topics":[{"FromIndex":17,"History":"9f0c.1","Prefix":"app/","Topic":"kv"},)"
+                                       R"({"FromIndex":0,"Topic":"nodes"}],"Type":"Subscribe"})"));
+        QCOMPARE(decode(encode(s), nullptr)->subscribe, s);
+    }
+
     void rowIds_data()
     {
         QTest::addColumn<int>("topic");

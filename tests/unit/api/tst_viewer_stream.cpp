@@ -206,6 +206,12 @@ private:
         QString error;
         QVERIFY2(m_http->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
     }
+    /// A topic asked from `from`, of the history the stream running now has (what a viewer that
+    /// got its state from this agent process sends back).
+    stream::TopicRequest resumeAt(stream::Topic t, const QString &prefix, quint64 from) const
+    {
+        return stream::TopicRequest{t, prefix, from, m_stream->history().identity(t)};
+    }
     quint64 put(const QString &key, const QByteArray &value)
     {
         const quint64 at = ++m_index;
@@ -375,7 +381,7 @@ private slots:
         Viewer v(m_http->port());
         QTRY_VERIFY_WITH_TIMEOUT(v.ws.state() == QAbstractSocket::ConnectedState, 5000);
         // The datacenters snapshot (sent after the kv topic's answer) proves the subscription is live.
-        v.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/"), from), topic(stream::Topic::Datacenters)}, {}});
+        v.subscribe(stream::Subscribe{{resumeAt(stream::Topic::Kv, QStringLiteral("app/"), from), topic(stream::Topic::Datacenters)}, {}});
         QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Datacenters).size(), 1, 5000);
         QCOMPARE(v.ofTopic(stream::Topic::Kv).size(), reload ? 1 : 0);
         QCOMPARE(v.resumes(stream::Topic::Kv).size(), reload ? 0 : 1);
@@ -386,7 +392,7 @@ private slots:
             QCOMPARE(snap.rows.size(), 1);
             QCOMPARE(snap.reason.isEmpty(), from == 0);  // a refused resume says why
         } else {
-            QCOMPARE(v.resumes(stream::Topic::Kv)[0], (stream::Resume{stream::Topic::Kv, QStringLiteral("app/"), from, seen}));
+            QCOMPARE(v.resumes(stream::Topic::Kv)[0], (stream::Resume{stream::Topic::Kv, QStringLiteral("app/"), from, seen, m_stream->history().identity(stream::Topic::Kv)}));
         }
         const quint64 w = put(QStringLiteral("app/b"), "2");
         QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Kv).size(), reload ? 2 : 1, 5000);
@@ -430,13 +436,13 @@ private slots:
 
         Viewer v(m_http->port());
         QTRY_VERIFY_WITH_TIMEOUT(v.isConnected(), 5000);
-        v.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/"), kvSeen),
-                                       topic(stream::Topic::Checks, {}, checksSeen)},
+        v.subscribe(stream::Subscribe{{resumeAt(stream::Topic::Kv, QStringLiteral("app/"), kvSeen),
+                                       resumeAt(stream::Topic::Checks, {}, checksSeen)},
                                       {}});
         QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Kv).size(), 3, 5000);
         QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Checks).size(), 1, 5000);
-        QCOMPARE(v.resumes(stream::Topic::Kv), (QList<stream::Resume>{{stream::Topic::Kv, QStringLiteral("app/"), kvSeen, w3}}));
-        QCOMPARE(v.resumes(stream::Topic::Checks), (QList<stream::Resume>{{stream::Topic::Checks, {}, checksSeen, critical}}));
+        QCOMPARE(v.resumes(stream::Topic::Kv), (QList<stream::Resume>{{stream::Topic::Kv, QStringLiteral("app/"), kvSeen, w3, m_stream->history().identity(stream::Topic::Kv)}}));
+        QCOMPARE(v.resumes(stream::Topic::Checks), (QList<stream::Resume>{{stream::Topic::Checks, {}, checksSeen, critical, m_stream->history().identity(stream::Topic::Checks)}}));
         // Each topic's Resume comes before its Changes.
         QCOMPARE(v.messages[0].type, stream::MessageType::Resume);
         QCOMPARE(v.messages[1].type, stream::MessageType::Resume);
@@ -483,7 +489,7 @@ private slots:
 
         Viewer v(m_http->port());
         QTRY_VERIFY_WITH_TIMEOUT(v.isConnected(), 5000);
-        v.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/"), seen)}, {}});
+        v.subscribe(stream::Subscribe{{resumeAt(stream::Topic::Kv, QStringLiteral("app/"), seen)}, {}});
         QTRY_COMPARE_WITH_TIMEOUT(v.messages.size(), 1, 5000);
         QCOMPARE(v.messages[0].type, stream::MessageType::Snapshot);
         const stream::Snapshot snap = v.messages[0].snapshot;
@@ -497,7 +503,7 @@ private slots:
         Viewer again(m_http->port());
         QTRY_VERIFY_WITH_TIMEOUT(again.isConnected(), 5000);
         const quint64 base = m_stream->history().base(stream::Topic::Kv);
-        again.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/"), base)}, {}});
+        again.subscribe(stream::Subscribe{{resumeAt(stream::Topic::Kv, QStringLiteral("app/"), base)}, {}});
         QTRY_COMPARE_WITH_TIMEOUT(again.ofTopic(stream::Topic::Kv).size(), 2, 5000);
         QCOMPARE(again.resumes(stream::Topic::Kv).size(), 1);
         QCOMPARE(again.ofTopic(stream::Topic::Kv)[0].change.index, base + 1);
@@ -525,6 +531,78 @@ private slots:
         QVERIFY(!v.messages[0].snapshot.reason.isEmpty());
     }
 
+    void anotherAgentsIndexIsNotResumedEvenWhenItExistsHere()
+    {
+        // The viewer held kv at index `seen` of one agent process; the agent restarts with a fresh
+        // data dir, another viewer starts its history early, and its indexes pass `seen`. The
+        // index exists here too but names another state: the viewer must be sent a Snapshot.
+        put(QStringLiteral("app/old"), "1");
+        startServer();
+        QString oldHistory;
+        const quint64 seen = visit(stream::Subscribe{{topic(stream::Topic::Kv)}, {}}, 1, [&](Viewer &v) {
+                                 QCOMPARE(v.messages[0].type, stream::MessageType::Snapshot);
+                                 oldHistory = v.messages[0].snapshot.history;
+                             }).value(stream::Topic::Kv);
+        QVERIFY(!QTest::currentTestFailed());
+        QVERIFY(!oldHistory.isEmpty());
+        QCOMPARE(oldHistory, m_stream->history().identity(stream::Topic::Kv));
+
+        m_http.reset();
+        m_stream.reset();
+        m_store = std::make_unique<state::StateStore>();  // the fresh data dir
+        m_index = 1;
+        startServer();
+        put(QStringLiteral("app/new"), "1");
+        visit(stream::Subscribe{{topic(stream::Topic::Kv)}, {}}, 1);  // the new history starts low
+        QVERIFY(!QTest::currentTestFailed());
+        while (m_index < seen + 2) {
+            const quint64 w = put(QStringLiteral("app/n%1").arg(m_index), "x");
+            QTRY_COMPARE_WITH_TIMEOUT(m_stream->history().head(stream::Topic::Kv), w, 5000);
+        }
+        QVERIFY(m_stream->history().base(stream::Topic::Kv) < seen);  // `seen` is a point of this history
+
+        Viewer v(m_http->port());
+        QTRY_VERIFY_WITH_TIMEOUT(v.isConnected(), 5000);
+        v.subscribe(stream::Subscribe{{stream::TopicRequest{stream::Topic::Kv, {}, seen, oldHistory}}, {}});
+        QTRY_COMPARE_WITH_TIMEOUT(v.messages.size(), 1, 5000);
+        QCOMPARE(v.messages[0].type, stream::MessageType::Snapshot);
+        const stream::Snapshot snap = v.messages[0].snapshot;
+        QVERIFY2(snap.reason.contains(QStringLiteral("another history")), qPrintable(snap.reason));
+        QVERIFY(!keysOf(snap.rows).contains(QStringLiteral("app/old")));
+        QCOMPARE(snap.history, m_stream->history().identity(stream::Topic::Kv));
+
+        // With this agent's history, the same index resumes, and the Resume names it.
+        Viewer again(m_http->port());
+        QTRY_VERIFY_WITH_TIMEOUT(again.isConnected(), 5000);
+        again.subscribe(stream::Subscribe{{resumeAt(stream::Topic::Kv, {}, seen)}, {}});
+        QTRY_COMPARE_WITH_TIMEOUT(again.resumes(stream::Topic::Kv).size(), 1, 5000);
+        QCOMPARE(again.resumes(stream::Topic::Kv)[0].history, m_stream->history().identity(stream::Topic::Kv));
+    }
+
+    void aRestoredStoreStartsTheHistoryAgain()
+    {
+        put(QStringLiteral("app/a"), "1");
+        startServer();
+        QString history;
+        const quint64 seen = visit(stream::Subscribe{{topic(stream::Topic::Kv)}, {}}, 1, [&](Viewer &v) {
+                                 history = v.messages[0].snapshot.history;
+                             }).value(stream::Topic::Kv);
+        QVERIFY(!QTest::currentTestFailed());
+        // Another store's snapshot, restored: same index, other rows.
+        state::StateStore other;
+        inTxn(other, seen, [](state::WriteTxn &t) { state::kvSet(t, state::test::kv(QStringLiteral("app/z"), "9")); });
+        QString error;
+        QVERIFY2(m_store->restore(other.snapshot(), &error), qPrintable(error));
+        QTRY_VERIFY_WITH_TIMEOUT(m_stream->history().identity(stream::Topic::Kv) != history, 5000);
+
+        Viewer v(m_http->port());
+        QTRY_VERIFY_WITH_TIMEOUT(v.isConnected(), 5000);
+        v.subscribe(stream::Subscribe{{stream::TopicRequest{stream::Topic::Kv, {}, seen, history}}, {}});
+        QTRY_COMPARE_WITH_TIMEOUT(v.messages.size(), 1, 5000);
+        QCOMPARE(v.messages[0].type, stream::MessageType::Snapshot);
+        QCOMPARE(keysOf(v.messages[0].snapshot.rows), QStringList{QStringLiteral("app/z")});
+    }
+
     void resumeIsExactForTheSubscriptionAskedNow()
     {
         put(QStringLiteral("app/x/a"), "1");
@@ -543,8 +621,8 @@ private slots:
         // Back with a narrower prefix, a topic it did not have (FromIndex 0), and the same checks.
         Viewer v(m_http->port());
         QTRY_VERIFY_WITH_TIMEOUT(v.isConnected(), 5000);
-        v.subscribe(stream::Subscribe{{topic(stream::Topic::Kv, QStringLiteral("app/x/"), kvSeen), topic(stream::Topic::Nodes),
-                                       topic(stream::Topic::Checks, {}, checksSeen)},
+        v.subscribe(stream::Subscribe{{resumeAt(stream::Topic::Kv, QStringLiteral("app/x/"), kvSeen), topic(stream::Topic::Nodes),
+                                       resumeAt(stream::Topic::Checks, {}, checksSeen)},
                                       {}});
         QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Checks).size(), 1, 5000);
         QTRY_COMPARE_WITH_TIMEOUT(v.ofTopic(stream::Topic::Kv).size(), 1, 5000);
