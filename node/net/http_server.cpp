@@ -142,9 +142,12 @@ bool HttpConnection::maybeUpgrade()
     m_processing = false;
     if (!taken)
         return true;
-    // Handed over: forget the socket without touching its bytes or closing it.
+    // Handed over: forget the socket without touching its bytes or closing it. The read cap set
+    // for HTTP goes: the new owner bounds its own input (a WebSocket frame larger than the cap
+    // would otherwise never be read whole, and the connection would stall).
     QTcpSocket *socket = m_socket;
     m_socket = nullptr;
+    socket->setReadBufferSize(0);
     QObject::disconnect(socket, nullptr, socket, nullptr);  // only our own connections (context = socket)
     m_finished = true;
     closeSlots(false);

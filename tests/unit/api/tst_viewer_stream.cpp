@@ -767,6 +767,21 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(m_stream->clientCount(), 0, 10000);
     }
 
+    void aFrameLargerThanTheHttpReadBufferIsReadWhole()
+    {
+        // The HTTP server reads at most 256 KiB ahead; a stream socket handed over must not keep
+        // that cap, or a larger frame (allowed here) is never read whole and the connection stalls.
+        api::ViewerStreamLimits limits;
+        limits.maxIncomingMessageBytes = 1024 * 1024;
+        startServer(limits);
+        RawClient c;
+        QVERIFY(c.connectAndUpgrade(m_http->port()));
+        const QString token(300 * 1024, QLatin1Char('t'));
+        c.sendText(stream::encode(stream::Subscribe{{topic(stream::Topic::Nodes)}, token}));
+        QTRY_VERIFY_WITH_TIMEOUT((c.pump(), c.texts.size() == 1), 10000);
+        QCOMPARE(stream::decode(c.texts[0], nullptr)->type, stream::MessageType::Snapshot);
+    }
+
     void aTopicListedTwiceIsRefused()
     {
         startServer();
