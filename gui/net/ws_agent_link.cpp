@@ -9,6 +9,15 @@ namespace conclave::gui {
 namespace {
 constexpr int kFirstBackoffMs = 500;
 constexpr int kMaxBackoffMs = 30000;
+
+/// True when QWebSocket's error text says the server answered the upgrade with plain HTTP (a
+/// 404 from a web server, say) rather than failing at the socket level.
+bool isHandshakeRefusal(const QString &errorString)
+{
+    return errorString.contains(QLatin1String("processHandshake"))
+        || errorString.contains(QLatin1String("status code"), Qt::CaseInsensitive)
+        || errorString.contains(QLatin1String("404"));
+}
 }  // namespace
 
 WsAgentLink::WsAgentLink(QObject *parent) : AgentLink(parent)
@@ -65,6 +74,7 @@ void WsAgentLink::connectNow()
         m_ws->deleteLater();
     }
     m_lastError.clear();
+    m_handshakeRefused = false;
     m_ws = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
     connect(m_ws, &QWebSocket::connected, this, [this] {
         m_backoffMs = kFirstBackoffMs;
@@ -80,8 +90,15 @@ void WsAgentLink::connectNow()
                     onDisconnected();
             }, Qt::QueuedConnection);
     });
+    // The first error that says the server answered HTTP without a stream wins: the server
+    // closing the connection right after (an HTTP/1.0 server does) is only its consequence.
     connect(m_ws, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
-            [this](QAbstractSocket::SocketError e) { m_lastError = describe(e); });
+            [this](QAbstractSocket::SocketError e) {
+                if (m_handshakeRefused)
+                    return;
+                m_handshakeRefused = m_ws && isHandshakeRefusal(m_ws->errorString());
+                m_lastError = describe(e);
+            });
     connect(m_ws, &QWebSocket::textMessageReceived, this,
             [this](const QString &text) { dispatch(text.toUtf8()); });
     QNetworkRequest req(QUrl(QStringLiteral("ws://%1/v1/stream").arg(m_address)));
@@ -108,6 +125,8 @@ void WsAgentLink::onDisconnected()
 
 QString WsAgentLink::describe(QAbstractSocket::SocketError error) const
 {
+    if (m_ws && isHandshakeRefusal(m_ws->errorString()))
+        return tr("%1 answers HTTP but has no viewer stream (is it a Conclave agent?)").arg(m_address);
     switch (error) {
     case QAbstractSocket::ConnectionRefusedError:
         return tr("connection refused: is an agent running on %1?").arg(m_address);
@@ -120,8 +139,6 @@ QString WsAgentLink::describe(QAbstractSocket::SocketError error) const
     case QAbstractSocket::NetworkError:
         return tr("network unreachable for %1").arg(m_address);
     default:
-        if (m_ws && m_ws->errorString().contains(QLatin1String("404")))
-            return tr("%1 answers HTTP but has no viewer stream (is it a Conclave agent?)").arg(m_address);
         return tr("cannot reach %1: %2").arg(m_address, m_ws ? m_ws->errorString() : QString());
     }
 }

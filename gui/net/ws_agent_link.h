@@ -37,6 +37,7 @@ private:
     int m_backoffMs = 500;
     bool m_wanted = false;
     QString m_lastError;
+    bool m_handshakeRefused = false;  // the server answered the upgrade with plain HTTP
 };
 
 }  // namespace conclave::gui
