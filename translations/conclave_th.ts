@@ -34,6 +34,14 @@
         <source>the value is %1 KiB; the agent accepts at most %2 KiB</source>
         <translation>ค่านี้มีขนาด %1 KiB แต่เอเจนต์รับได้ไม่เกิน %2 KiB</translation>
     </message>
+    <message>
+        <source>the value is %L1 bytes; the agent accepts at most %L2 bytes (%3 KiB)</source>
+        <translation>ค่านี้มีขนาด %L1 ไบต์ แต่เอเจนต์รับได้ไม่เกิน %L2 ไบต์ (%3 KiB)</translation>
+    </message>
+    <message>
+        <source>the key %1 has a path segment &quot;.&quot; or &quot;..&quot;, which HTTP rewrites into another key; it cannot be read or written from the viewer</source>
+        <translation>คีย์ %1 มีส่วนของพาธที่เป็น &quot;.&quot; หรือ &quot;..&quot; ซึ่ง HTTP จะเปลี่ยนเป็นคีย์อื่น จึงอ่านหรือเขียนคีย์นี้จากตัวแสดงผลไม่ได้</translation>
+    </message>
 </context>
 <context>
     <name>conclave::gui::ConflictDialog</name>
@@ -249,6 +257,10 @@
     <message>
         <source>The value is %1 KiB; the agent accepts at most %2 KiB. Nothing was sent.</source>
         <translation>ค่านี้มีขนาด %1 KiB แต่เอเจนต์รับได้ไม่เกิน %2 KiB จึงยังไม่ได้ส่งสิ่งใด</translation>
+    </message>
+    <message>
+        <source>The value is %L1 bytes; the agent accepts at most %L2 bytes (%3 KiB). Nothing was sent.</source>
+        <translation>ค่านี้มีขนาด %L1 ไบต์ แต่เอเจนต์รับได้ไม่เกิน %L2 ไบต์ (%3 KiB) จึงยังไม่ได้ส่งสิ่งใด</translation>
     </message>
     <message>
         <source>Saving…</source>

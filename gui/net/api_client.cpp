@@ -13,6 +13,34 @@
 
 namespace conclave::gui {
 
+namespace {
+
+/// True when a path segment of `key` is "." or "..": QUrl and QNetworkAccessManager resolve such
+/// segments (a percent-encoded dot is decoded first), so the agent would get another key.
+bool hasDotSegment(const QString &key)
+{
+    for (const QStringView segment : QStringView(key).split(QLatin1Char('/')))
+        if (segment == u"." || segment == u"..")
+            return true;
+    return false;
+}
+
+}  // namespace
+
+QString ApiClient::keyRefusal(const QString &key)
+{
+    if (hasDotSegment(key))
+        return tr("the key %1 has a path segment \".\" or \"..\", which HTTP rewrites into another key; "
+                  "it cannot be read or written from the viewer").arg(key);
+    return {};
+}
+
+void ApiClient::answerLater(std::function<void()> answer)
+{
+    // Answer on the next turn, like every other outcome.
+    QMetaObject::invokeMethod(this, std::move(answer), Qt::QueuedConnection);
+}
+
 ApiClient::ApiClient(QObject *parent) : QObject(parent), m_nam(new QNetworkAccessManager(this))
 {
     // Agents are reached directly, whatever proxy the desktop session configures.
@@ -58,6 +86,12 @@ ApiClient::Result ApiClient::resultOf(QNetworkReply *reply)
 
 void ApiClient::kvGet(const QString &key, std::function<void(const GetResult &)> done)
 {
+    if (const QString refusal = keyRefusal(key); !refusal.isEmpty()) {
+        GetResult g;
+        g.error = refusal;
+        answerLater([g, done = std::move(done)] { done(g); });
+        return;
+    }
     QNetworkReply *reply = send("GET", QStringLiteral("/v1/kv/") + key, {}, {});
     connect(reply, &QNetworkReply::finished, this, [reply, done = std::move(done)] {
         reply->deleteLater();
@@ -78,11 +112,18 @@ void ApiClient::kvGet(const QString &key, std::function<void(const GetResult &)>
 void ApiClient::kvPut(const QString &key, const QByteArray &value, std::optional<quint64> cas,
                       std::function<void(const WriteResult &)> done)
 {
+    WriteResult refused;
     if (value.size() > kMaxValueBytes) {
-        WriteResult w;
-        w.error = tr("the value is %1 KiB; the agent accepts at most %2 KiB").arg(value.size() / 1024).arg(kMaxValueBytes / 1024);
-        // Answer on the next turn, like every other outcome.
-        QMetaObject::invokeMethod(this, [w, done = std::move(done)] { done(w); }, Qt::QueuedConnection);
+        if (value.size() / 1024 <= kMaxValueBytes / 1024)  // would read "512 KiB; at most 512 KiB"
+            refused.error = tr("the value is %L1 bytes; the agent accepts at most %L2 bytes (%3 KiB)")
+                                .arg(value.size()).arg(kMaxValueBytes).arg(kMaxValueBytes / 1024);
+        else
+            refused.error = tr("the value is %1 KiB; the agent accepts at most %2 KiB").arg(value.size() / 1024).arg(kMaxValueBytes / 1024);
+    } else {
+        refused.error = keyRefusal(key);
+    }
+    if (!refused.error.isEmpty()) {
+        answerLater([refused, done = std::move(done)] { done(refused); });
         return;
     }
     const QString query = cas ? QStringLiteral("cas=%1").arg(*cas) : QString();
@@ -100,6 +141,12 @@ void ApiClient::kvPut(const QString &key, const QByteArray &value, std::optional
 void ApiClient::kvDelete(const QString &key, bool recurse, std::optional<quint64> cas,
                          std::function<void(const WriteResult &)> done)
 {
+    if (const QString refusal = keyRefusal(key); !refusal.isEmpty()) {
+        WriteResult w;
+        w.error = refusal;
+        answerLater([w, done = std::move(done)] { done(w); });
+        return;
+    }
     QUrlQuery q;
     if (recurse)
         q.addQueryItem(QStringLiteral("recurse"), QString());

@@ -3,7 +3,8 @@
 // HTTP API with QNetworkAccessManager: GET/PUT/DELETE /v1/kv/<key>, PUT with ?cas=<ModifyIndex>.
 //
 // Owned by GuiApplication (or a test); GUI thread only; asynchronous: each call answers once through
-// its callback, on the GUI thread. Refuses values over kMaxValueBytes before sending anything.
+// its callback, on the GUI thread. Refuses values over kMaxValueBytes, and keys with a "." or ".."
+// path segment (HTTP would resolve them into another key), before sending anything.
 // Models never call it; views do, on a user action.
 
 #include "shared/model/types.h"
@@ -50,7 +51,11 @@ public:
     void kvDelete(const QString &key, bool recurse, std::optional<quint64> cas,
                   std::function<void(const WriteResult &)> done);
 
+    /// Why `key` cannot be sent as typed ("" when it can): a path segment "." or "..".
+    static QString keyRefusal(const QString &key);
+
 private:
+    void answerLater(std::function<void()> answer);
     QNetworkReply *send(const QByteArray &verb, const QString &path, const QString &query,
                         const QByteArray &body);
     static Result resultOf(QNetworkReply *reply);

@@ -407,9 +407,15 @@ void KvEditor::save()
         return;
     }
     if (bytes->size() > ApiClient::kMaxValueBytes) {
-        const QString text = tr("The value is %1 KiB; the agent accepts at most %2 KiB. Nothing was sent.")
-                                 .arg(bytes->size() / 1024)
-                                 .arg(ApiClient::kMaxValueBytes / 1024);
+        // In KiB unless that rounds to the limit itself ("512 KiB; at most 512 KiB").
+        const QString text = bytes->size() / 1024 <= ApiClient::kMaxValueBytes / 1024
+            ? tr("The value is %L1 bytes; the agent accepts at most %L2 bytes (%3 KiB). Nothing was sent.")
+                  .arg(bytes->size())
+                  .arg(ApiClient::kMaxValueBytes)
+                  .arg(ApiClient::kMaxValueBytes / 1024)
+            : tr("The value is %1 KiB; the agent accepts at most %2 KiB. Nothing was sent.")
+                  .arg(bytes->size() / 1024)
+                  .arg(ApiClient::kMaxValueBytes / 1024);
         setMessage(text, true);
         emit failed(m_key, text);
         return;

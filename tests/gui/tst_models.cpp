@@ -330,7 +330,10 @@ private slots:
         editor.editor()->setPlainText(QString(512 * 1024 + 1, QLatin1Char('x')));
         editor.save();
         QCOMPARE(failed.size(), 2);
-        QVERIFY2(failed[1][1].toString().contains(QStringLiteral("at most 512 KiB")), qPrintable(failed[1][1].toString()));
+        // One byte over: exact bytes, not "512 KiB; at most 512 KiB".
+        QCOMPARE(failed[1][1].toString(), QLocale().toString(512 * 1024 + 1).prepend(QStringLiteral("The value is "))
+                                              + QStringLiteral(" bytes; the agent accepts at most ") + QLocale().toString(512 * 1024)
+                                              + QStringLiteral(" bytes (512 KiB). Nothing was sent."));
 
         editor.startNewKey(QStringLiteral("bin"));
         QVERIFY(editor.setMode(KvEditor::Mode::Hex));
