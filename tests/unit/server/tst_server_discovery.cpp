@@ -234,6 +234,7 @@ void TestServerDiscovery::wipedServerReplacesItsOldSelf()
     if (m_servers[2]->node->isLeader())
         std::swap(m_servers[0], m_servers[2]);
     const quint16 port = m_servers[2]->port;
+    const QString goneId = m_servers[2]->id;  // s3, or s1 after the swap
     m_servers.pop_back();  // s3 is gone with its data dir; a new process comes up at its address
     Server &fresh = add(QStringLiteral("s3-new"), 3, {m_servers[0]->address()}, {}, port);
     QCOMPARE(fresh.port, port);
@@ -247,9 +248,9 @@ void TestServerDiscovery::wipedServerReplacesItsOldSelf()
 
     // The old ID stays gone: lists that still carry it (sent before their sender heard of the new
     // server) must not bring it back, or the leader would swap the two back and forth. Ten
-    // announce rounds without a change of voters and nobody knowing "s3" any more.
+    // announce rounds without a change of voters and nobody knowing the old ID any more.
     for (const auto &s : m_servers)
-        QTRY_VERIFY_WITH_TIMEOUT(!s->discovery->servers().contains(QStringLiteral("s3")), kDeadlineMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!s->discovery->servers().contains(goneId), kDeadlineMs);
     const bool changed = QTest::qWaitFor(
         [&] {
             const RaftNode *l = leader();
@@ -258,7 +259,7 @@ void TestServerDiscovery::wipedServerReplacesItsOldSelf()
         1000);
     QVERIFY2(!changed, qPrintable(leader()->voterIds().join(u',')));
     for (const auto &s : m_servers)
-        QVERIFY2(!s->discovery->servers().contains(QStringLiteral("s3")), qPrintable(s->id));
+        QVERIFY2(!s->discovery->servers().contains(goneId), qPrintable(s->id));
 }
 
 void TestServerDiscovery::listCodecRefusesBadInput()
