@@ -477,6 +477,8 @@ QString agentUsage()
         "  -http-port=<port>        HTTP API port (default 8500; 0 = any free port)\n"
         "  -dns-port=<port>         DNS port (default 8600)\n"
         "  -server-port=<port>      Server RPC/Raft port (default 8300)\n"
+        "  -retry-join=<host:port>  Another server's server port to find the cluster through\n"
+        "                           (repeatable; port 8300 when left out)\n"
         "  -node-meta=<key:value>   Node metadata (repeatable)\n"
         "  -config-file=<path>      JSON config file (repeatable; Consul's key names)\n"
         "  -config-dir=<path>       Directory of *.json config files (repeatable)\n"
