@@ -3,6 +3,8 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <cmath>
+
 namespace conclave::stream {
 
 namespace {
@@ -61,17 +63,45 @@ QJsonValue indexValue(quint64 index)
     return QJsonValue(double(index));
 }
 
+// The largest index a JSON number carries exactly.
+constexpr double kMaxIndex = 9007199254740992.0;  // 2^53
+
+/// A whole number from 0 to 2^53 (absent or null = 0); anything else (a fraction, 1e300, a string)
+/// is refused rather than converted.
 std::optional<quint64> readIndex(const QJsonValue &v)
 {
     if (v.isUndefined() || v.isNull())
         return 0;
-    if (!v.isDouble() || v.toDouble() < 0)
+    if (!v.isDouble())
         return std::nullopt;
-    return quint64(v.toDouble());
+    const double d = v.toDouble();
+    if (!(d >= 0 && d <= kMaxIndex) || d != std::floor(d))
+        return std::nullopt;
+    return quint64(d);
+}
+
+/// A string field: absent or null = "", another type = refused.
+bool readString(const QJsonObject &o, QLatin1String name, QString *out, QString *error)
+{
+    const QJsonValue v = o.value(name);
+    if (v.isUndefined() || v.isNull()) {
+        out->clear();
+        return true;
+    }
+    if (!v.isString()) {
+        *error = QStringLiteral("%1 must be a string").arg(name);
+        return false;
+    }
+    *out = v.toString();
+    return true;
 }
 
 bool readTopic(const QJsonObject &o, Topic *topic, QString *error)
 {
+    if (!o.value(key::Topic).isString()) {
+        *error = QStringLiteral("Topic must be a string naming a topic");
+        return false;
+    }
     const auto t = topicFromName(o.value(key::Topic).toString());
     if (!t) {
         *error = QStringLiteral("unknown topic '%1'").arg(o.value(key::Topic).toString());
@@ -197,7 +227,8 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
     Message m;
     if (t == type::Subscribe) {
         m.type = MessageType::Subscribe;
-        m.subscribe.token = o.value(key::Token).toString();
+        if (!readString(o, key::Token, &m.subscribe.token, error))
+            return std::nullopt;
         const QJsonValue topics = o.value(key::Topics);
         if (!topics.isArray() || topics.toArray().isEmpty()) {
             *error = QStringLiteral("Subscribe needs a non-empty Topics array");
@@ -208,6 +239,10 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
             return std::nullopt;
         }
         for (const QJsonValue &v : topics.toArray()) {
+            if (!v.isObject()) {
+                *error = QStringLiteral("each entry of Topics must be an object such as {\"Topic\":\"kv\"}");
+                return std::nullopt;
+            }
             const QJsonObject to = v.toObject();
             TopicRequest r;
             if (!readTopic(to, &r.topic, error))
@@ -218,14 +253,14 @@ std::optional<Message> decode(const QByteArray &text, QString *error)
                     return std::nullopt;
                 }
             }
-            r.prefix = to.value(key::Prefix).toString();
+            if (!readString(to, key::Prefix, &r.prefix, error) || !readString(to, key::History, &r.history, error))
+                return std::nullopt;
             const auto from = readIndex(to.value(key::FromIndex));
             if (!from) {
-                *error = QStringLiteral("FromIndex must be a non-negative number");
+                *error = QStringLiteral("FromIndex must be a whole number from 0 to 2^53");
                 return std::nullopt;
             }
             r.fromIndex = *from;
-            r.history = to.value(key::History).toString();
             m.subscribe.topics.append(r);
         }
         return m;

@@ -100,6 +100,14 @@ private slots:
         QCOMPARE(decode(encode(s), nullptr)->subscribe, s);
     }
 
+    void indexesUpTo2Pow53AreTakenExactly()
+    {
+        const auto m = decode(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":9007199254740992,"Prefix":null}]})", nullptr);
+        QVERIFY(m);
+        QCOMPARE(m->subscribe.topics[0].fromIndex, quint64(1) << 53);
+        QCOMPARE(m->subscribe.topics[0].prefix, QString());
+    }
+
     void rowIds_data()
     {
         QTest::addColumn<int>("topic");
@@ -134,8 +142,25 @@ private slots:
                                    << QStringLiteral("Subscribe needs a non-empty Topics array");
         QTest::newRow("unknown topic") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"x"}]})")
                                        << QStringLiteral("unknown topic 'x'");
-        QTest::newRow("negative index") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":-1}]})")
-                                        << QStringLiteral("FromIndex must be a non-negative number");
+        const QString badIndex = QStringLiteral("FromIndex must be a whole number from 0 to 2^53");
+        QTest::newRow("negative index") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":-1}]})") << badIndex;
+        QTest::newRow("huge index") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":1e300}]})") << badIndex;
+        QTest::newRow("uint64 max index")
+            << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":18446744073709551615}]})") << badIndex;
+        QTest::newRow("index past 2^53")
+            << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":18014398509481984}]})") << badIndex;
+        QTest::newRow("fractional index") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":1.5}]})") << badIndex;
+        QTest::newRow("index as a string") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","FromIndex":"7"}]})") << badIndex;
+        QTest::newRow("prefix not a string") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","Prefix":5}]})")
+                                             << QStringLiteral("Prefix must be a string");
+        QTest::newRow("history not a string") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","History":1}]})")
+                                              << QStringLiteral("History must be a string");
+        QTest::newRow("token not a string") << QByteArray(R"({"Type":"Subscribe","Token":[],"Topics":[{"Topic":"kv"}]})")
+                                            << QStringLiteral("Token must be a string");
+        QTest::newRow("topics of numbers") << QByteArray(R"({"Type":"Subscribe","Topics":[1,2]})")
+                                           << QStringLiteral("each entry of Topics must be an object such as {\"Topic\":\"kv\"}");
+        QTest::newRow("topic not a string") << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":3}]})")
+                                            << QStringLiteral("Topic must be a string naming a topic");
         QTest::newRow("topic listed twice")
             << QByteArray(R"({"Type":"Subscribe","Topics":[{"Topic":"kv","Prefix":"a/"},{"Topic":"nodes"},{"Topic":"kv","Prefix":"b/"}]})")
             << QStringLiteral("topic 'kv' is listed more than once");
