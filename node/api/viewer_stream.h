@@ -10,10 +10,10 @@
 // lifetime once started, so that a client that goes away can come back and resume.
 //
 // Per client and topic the stream keeps only a cursor: the index of the state the client holds.
-// A Subscribe is answered per topic with a Resume (the history has every event after the
-// client's FromIndex: those are sent, then live ones) or a Snapshot served from the history's
-// latest state. A client that has more than maxUnsentBytes waiting in its socket is sent nothing
-// more until it drains; it then gets what it missed folded into one Change per topic (coalescing:
+// A Subscribe is answered per topic with a Resume (the client's History is this agent's, and the
+// history has every event after the client's FromIndex: those are sent, then live ones) or a
+// Snapshot served from the history's latest state. A client that has more than maxUnsentBytes
+// waiting in its socket is sent nothing more, answers to its Subscribes included, until it drains; it then gets what it missed folded into one Change per topic (coalescing:
 // intermediate states are skipped), or a fresh Snapshot if the history no longer reaches back to
 // its cursor. A client blocked longer than slowClientTimeoutMs
 // is closed with a reason. So the agent holds one copy of each topic's state, a bounded history,
