@@ -150,6 +150,14 @@ bool StateStore::restore(const QByteArray &cbor, QString *error)
         model::KvEntry e;
         if (!cbormodel::decode(v, e, &why))
             return fail(QStringLiteral("snapshot: ") + why);
+        // What no write could have stored: a restore must not bring it in either.
+        if (e.key.isEmpty())
+            return fail(QStringLiteral("snapshot: a KV entry with an empty key"));
+        if (e.index.createIndex == 0 || e.index.modifyIndex < e.index.createIndex)
+            return fail(QStringLiteral("snapshot: KV entry '%1' has impossible indexes (create %2, modify %3)")
+                            .arg(e.key)
+                            .arg(e.index.createIndex)
+                            .arg(e.index.modifyIndex));
         if (!kvs.emplace(e.key, e).second)
             return fail(QStringLiteral("snapshot: duplicate key '%1'").arg(e.key));
     }

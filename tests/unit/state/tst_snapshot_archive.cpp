@@ -2,6 +2,7 @@
 // refusal of every damaged archive: empty, each truncation, each flipped byte, wrong magic, a future
 // version, trailing bytes, bad metadata, and a sound archive whose state payload does not decode.
 
+#include "core/state/cbor_model.h"
 #include "core/state/command.h"
 #include "core/state/fsm.h"
 #include "core/state/snapshot_archive.h"
@@ -30,6 +31,7 @@ private slots:
     void everyFlippedByteIsRefused();
     void summaryCountsTheRows();
     void payloadThatDoesNotDecodeIsRefused();
+    void impossibleRowsAreRefused();
 };
 
 namespace {
@@ -240,6 +242,38 @@ void TestSnapshotArchive::payloadThatDoesNotDecodeIsRefused()
         QVERIFY2(archive, qPrintable(error));
         QVERIFY(!summarizePayload(archive->payload, &error));
         QVERIFY2(error.startsWith(QLatin1String("the archive's state does not decode: ")), qPrintable(error));
+    }
+}
+
+void TestSnapshotArchive::impossibleRowsAreRefused()
+{
+    // A payload that decodes but holds what no write could have stored (a hand-made archive with a
+    // valid checksum): refused, or an empty key would hide the whole tree from root listings.
+    const QCborMap fsmMap = QCborValue::fromCbor(populatedSnapshot()).toMap();
+    const QCborMap storeMap = QCborValue::fromCbor(fsmMap.value(2).toByteArray()).toMap();
+    auto withKv = [&](const model::KvEntry &e) {
+        QCborMap store = storeMap;
+        QCborArray kvs = store.value(3).toArray();
+        kvs.append(cbormodel::encode(e));
+        store.insert(3, kvs);
+        QCborMap top = fsmMap;
+        top.insert(2, store.toCborValue().toCbor());
+        return top.toCborValue().toCbor();
+    };
+    model::KvEntry empty = kv(QString(), "x");
+    empty.index = {2, 2};
+    model::KvEntry backwards = kv(QStringLiteral("odd"), "x");
+    backwards.index = {5, 3};
+    model::KvEntry zero = kv(QStringLiteral("zero"), "x");
+    zero.index = {0, 0};
+    model::KvEntry fine = kv(QStringLiteral("fine"), "x");
+    fine.index = {2, 5};
+    QString error;
+    QVERIFY2(summarizePayload(withKv(fine), &error), qPrintable(error));  // the construction itself is sound
+    for (const auto &[e, sentence] : {std::pair{empty, "empty key"}, std::pair{backwards, "impossible indexes"},
+                                      std::pair{zero, "impossible indexes"}}) {
+        QVERIFY(!summarizePayload(withKv(e), &error));
+        QVERIFY2(error.contains(QLatin1String(sentence)), qPrintable(error));
     }
 }
 
