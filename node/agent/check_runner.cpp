@@ -104,8 +104,8 @@ public:
         m_reply = m_nam.sendCustomRequest(req, m_method.toLatin1(), m_def.body.toUtf8());
         if (m_def.tlsSkipVerify)
             m_reply->ignoreSslErrors();
-        QObject::connect(m_reply, &QNetworkReply::readyRead, [this]() { readBody(); });
-        QObject::connect(m_reply, &QNetworkReply::finished, [this]() { onFinished(); });
+        QObject::connect(m_reply, &QNetworkReply::readyRead, &m_context, [this]() { readBody(); });
+        QObject::connect(m_reply, &QNetworkReply::finished, &m_context, [this]() { onFinished(); });
         m_timer->start(m_timeoutMs);
     }
 
@@ -165,7 +165,10 @@ private:
         if (m_reply) {
             QNetworkReply *reply = m_reply;
             m_reply = nullptr;
-            QObject::disconnect(reply, nullptr, nullptr, nullptr);
+            // Only our own connections: the reply's abort reaches the HTTP connection through
+            // signals of its own, and cutting those left the connection busy for good (six hung
+            // checks then stalled every other check to the same host:port).
+            QObject::disconnect(reply, nullptr, &m_context, nullptr);
             reply->abort();
             reply->deleteLater();
         }
@@ -182,6 +185,7 @@ private:
     qint64 m_timeoutMs;
     qsizetype m_outputMaxSize;
     QNetworkAccessManager &m_nam;
+    QObject m_context;  // receiver of our connections to the reply, so that they alone can be cut
     std::unique_ptr<CheckTimer> m_timer;
     QNetworkReply *m_reply = nullptr;
     QByteArray m_body;

@@ -22,6 +22,7 @@ public:
     QByteArray reason = "OK";
     QByteArray body = "hello";
     QByteArray lastRequest;
+    QByteArray hangPath;  // requests for this path are never answered, whatever `status` says
 
     bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
     quint16 port() const { return m_server.serverPort(); }
@@ -60,7 +61,7 @@ private:
             return;
         lastRequest = buf.left(end + 4 + length);
         buf.remove(0, end + 4 + length);
-        if (status == 0)
+        if (status == 0 || (!hangPath.isEmpty() && lastRequest.contains(" " + hangPath + " ")))
             return;  // hang: never answer
         s->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\nContent-Length: "
                  + QByteArray::number(body.size()) + "\r\nContent-Type: text/plain\r\n\r\n" + body);
@@ -209,6 +210,34 @@ private slots:
                  QStringLiteral("Get \"%1\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)").arg(def.http));
         QCoreApplication::processEvents();  // an abandoned reply must not call back again
         QCOMPARE(out.calls, 1);
+    }
+
+    void hungChecksDoNotStallOthersToTheSameServer()
+    {
+        // Qt opens at most six connections per host:port. Each timed-out probe must give its
+        // connection back, or after six of them every probe to that server waits in a queue and
+        // times out too, healthy endpoints included.
+        TinyHttpServer server;
+        QVERIFY(server.listen());
+        server.hangPath = "/hang";
+        QtTimerMaker timers;
+        QNetworkAccessManager nam;
+        model::CheckDefinition hang;
+        hang.http = QStringLiteral("http://127.0.0.1:%1/hang").arg(server.port());
+        auto hung = makeHttpProbe(hang, 100, 4096, timers, nam);
+        for (int i = 0; i < 8; ++i) {
+            Outcome out;
+            hung->run(out.callback());
+            QTRY_VERIFY_WITH_TIMEOUT(out.result.has_value(), 5000);
+            QCOMPARE(out.result->status, model::status::Critical);
+        }
+        model::CheckDefinition ok;
+        ok.http = QStringLiteral("http://127.0.0.1:%1/ok").arg(server.port());
+        auto healthy = makeHttpProbe(ok, 3000, 4096, timers, nam);
+        Outcome out;
+        healthy->run(out.callback());
+        QTRY_VERIFY_WITH_TIMEOUT(out.result.has_value(), 5000);
+        QVERIFY2(out.result->status == model::status::Passing, qPrintable(out.result->output));
     }
 
     void httpNoServerIsCritical()
