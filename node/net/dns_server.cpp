@@ -154,9 +154,11 @@ public:
             idle->setInterval(m_options.tcpIdleTimeoutMs);
             connect(idle, &QTimer::timeout, s, [s] { s->disconnectFromHost(); });
             idle->start();
+            // The idle clock restarts on whole queries only: a client dribbling a byte now and
+            // then (slowloris) must not hold one of the maxTcpConnections slots for ever.
             connect(s, &QTcpSocket::readyRead, this, [this, s, idle] {
-                idle->start();
-                onTcpReadyRead(s);
+                if (onTcpReadyRead(s) > 0)
+                    idle->start();
             });
             connect(s, &QTcpSocket::disconnected, this, [this, s] {
                 m_connections.remove(s);
@@ -172,30 +174,40 @@ public:
         }
     }
 
-    void onTcpReadyRead(QTcpSocket *s)
+    /// Answers the whole queries buffered on `s`; returns how many.
+    int onTcpReadyRead(QTcpSocket *s)
     {
         QByteArray &buf = m_buffers[s];
         buf.append(s->readAll());
         if (buf.size() > kMaxTcpBuffer) {
             s->abort();
-            return;
+            return 0;
         }
+        int handled = 0;
         while (buf.size() >= 2) {
             const int len = (quint8(buf[0]) << 8) | quint8(buf[1]);
             if (len == 0) {  // an empty frame cannot be a DNS message
                 s->disconnectFromHost();
-                return;
+                return handled;
             }
             if (buf.size() < 2 + len)
                 break;
+            // A client that keeps asking without reading the answers would make us buffer them
+            // without bound: drop it.
+            if (s->bytesToWrite() > kMaxTcpUnsent) {
+                s->abort();
+                return handled;
+            }
             const QByteArray query = buf.mid(2, len);
             buf.remove(0, 2 + len);
+            ++handled;
             const Result r = m_handler(query, dns::Transport::Tcp);
             if (r.action == Action::Reply)
                 s->write(frame(r.reply));
             else if (r.action == Action::Forward)
                 startForward(query, {}, 0, s);
         }
+        return handled;
     }
 
     void startForward(const QByteArray &query, const QHostAddress &client, quint16 clientPort, QTcpSocket *tcp)

@@ -13,7 +13,8 @@
 // client that disconnects cancels its pending forwards.
 //
 // TCP: RFC 1035 §4.2.2 two-octet length framing, several queries per connection answered in
-// order of completion, at most kMaxTcpBuffer octets buffered per connection, an idle timeout, and
+// order of completion, at most kMaxTcpBuffer octets buffered per connection and kMaxTcpUnsent of
+// answers not yet taken, an idle timeout that only whole queries restart (no slowloris), and
 // a cap on connections. Nothing here blocks the event loop.
 //
 // Event-loop thread only; owned by the agent. Not done: recursor_strategy "random", reusing TCP
@@ -53,6 +54,9 @@ public:
     };
 
     static constexpr qint64 kMaxTcpBuffer = 2 * (65535 + 2);
+    /// Answers written but not yet taken by a TCP client; over this it is dropped (it asks
+    /// without reading).
+    static constexpr qint64 kMaxTcpUnsent = 1024 * 1024;
 
     DnsServer(Handler handler, Options options, QObject *parent = nullptr);
     ~DnsServer() override;

@@ -10,6 +10,7 @@
 #include <QNetworkDatagram>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 #include <QUdpSocket>
 #include <QtTest>
 
@@ -376,6 +377,24 @@ private slots:
             }
         }
         QCOMPARE(up.questions(), QStringList{QStringLiteral("forwarded.example.org.")});
+    }
+
+    void dribblingTcpClientIsClosedAtTheIdleTimeout()
+    {
+        // One byte every 100 ms never completes a query: the 400 ms idle clock must not restart.
+        DnsServer::Options opts;
+        opts.tcpIdleTimeoutMs = 400;
+        DnsServer server(handle, opts);
+        QString error;
+        QVERIFY2(server.listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
+        QTcpSocket loris;
+        loris.connectToHost(QHostAddress::LocalHost, server.port());
+        QVERIFY(loris.waitForConnected(5000));
+        loris.write(QByteArray("\x00\x40", 2));  // announces 64 bytes that never all come
+        QTimer drip;
+        connect(&drip, &QTimer::timeout, &loris, [&loris] { loris.write("x", 1); });
+        drip.start(100);
+        QTRY_COMPARE_WITH_TIMEOUT(loris.state(), QAbstractSocket::UnconnectedState, 5000);
     }
 
     void closeDropsPendingForwards()
