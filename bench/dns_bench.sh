@@ -29,15 +29,8 @@ WORK=$(mktemp -d /tmp/dns_bench.XXXXXX)
 CONCLAVE_PID=""
 UNBOUND_PID=""
 
-stop_pid() {
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 10))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"  # stop_pid
 cleanup() {
   stop_pid "$CONCLAVE_PID"
   stop_pid "$UNBOUND_PID"
