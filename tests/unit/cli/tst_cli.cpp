@@ -133,7 +133,7 @@ Run run(const QStringList &args, const QString &addr, const QByteArray &stdinDat
 
 // Runs `args` against a FakeAgent answering `routes`; `requests` gets what it was sent.
 Run runWithAgent(const QMap<QByteArray, FakeAgent::Reply> &routes, const QStringList &args,
-                 QList<QByteArray> *requests)
+                 QList<QByteArray> *requests, const QByteArray &stdinData = {})
 {
     FakeAgent agent;
     agent.routes = routes;
@@ -143,7 +143,7 @@ Run runWithAgent(const QMap<QByteArray, FakeAgent::Reply> &routes, const QString
     quint16 port = 0;
     QMetaObject::invokeMethod(
         &agent, [&agent, &port] { port = agent.start(); }, Qt::BlockingQueuedConnection);
-    const Run r = run(args, QStringLiteral("127.0.0.1:%1").arg(port));
+    const Run r = run(args, QStringLiteral("127.0.0.1:%1").arg(port), stdinData);
     QThread *const self = QThread::currentThread();
     QMetaObject::invokeMethod(
         &agent, [&agent, self] { agent.stop(self); }, Qt::BlockingQueuedConnection);
@@ -579,36 +579,23 @@ void TestCli::endToEnd()
     QFETCH(QByteArray, err);
     QFETCH(QByteArray, request);
 
-    FakeAgent agent;
-    agent.routes.insert("GET /v1/kv/redis/config/connections",
-                        {200, R"([{"LockIndex":0,"Key":"redis/config/connections","Flags":0,
-                                   "Value":"NQ==","CreateIndex":89,"ModifyIndex":89}])"});
-    agent.routes.insert("GET /v1/kv/redis/", {200, R"(["redis/a","redis/config/"])"});
-    agent.routes.insert("PUT /v1/kv/app/key", {200, "true"});
-    agent.routes.insert("PUT /v1/kv/app/locked", {200, "false"});
-    agent.routes.insert("DELETE /v1/kv/app", {200, "true"});
-    agent.routes.insert("GET /v1/catalog/nodes", {500, "No cluster leader"});
-
-    QThread thread;
-    agent.moveToThread(&thread);
-    thread.start();
-    quint16 port = 0;
-    QMetaObject::invokeMethod(
-        &agent, [&agent, &port] { port = agent.start(); }, Qt::BlockingQueuedConnection);
-    QVERIFY(port != 0);
-
-    const Run r = run(args, QStringLiteral("127.0.0.1:%1").arg(port), stdinData);
-
-    QThread *const self = QThread::currentThread();
-    QMetaObject::invokeMethod(
-        &agent, [&agent, self] { agent.stop(self); }, Qt::BlockingQueuedConnection);
-    thread.quit();
-    thread.wait();
+    const QMap<QByteArray, FakeAgent::Reply> routes{
+        {"GET /v1/kv/redis/config/connections",
+         {200, R"([{"LockIndex":0,"Key":"redis/config/connections","Flags":0,
+                    "Value":"NQ==","CreateIndex":89,"ModifyIndex":89}])"}},
+        {"GET /v1/kv/redis/", {200, R"(["redis/a","redis/config/"])"}},
+        {"PUT /v1/kv/app/key", {200, "true"}},
+        {"PUT /v1/kv/app/locked", {200, "false"}},
+        {"DELETE /v1/kv/app", {200, "true"}},
+        {"GET /v1/catalog/nodes", {500, "No cluster leader"}},
+    };
+    QList<QByteArray> requests;
+    const Run r = runWithAgent(routes, args, &requests, stdinData);
 
     QCOMPARE(r.err, err);
     QCOMPARE(r.out, out);
     QCOMPARE(r.code, code);
-    QCOMPARE(agent.requests(), QList<QByteArray>{request});
+    QCOMPARE(requests, QList<QByteArray>{request});
 }
 
 void TestCli::connectionRefused()
